@@ -1,0 +1,83 @@
+// HttpRequest / HttpResponse: the HTTP messages as route handlers see them.
+// Only the server (daemon/http/server.cc) knows Boost.Beast; handlers are
+// plain functions from request to response, testable without sockets, and
+// cheap to compile.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kv::daemon {
+
+// Header names compare case-insensitively.
+class Headers {
+ public:
+  void Add(std::string name, std::string value) {
+    fields_.emplace_back(std::move(name), std::move(value));
+  }
+  // Replaces every field of that name.
+  void Set(std::string_view name, std::string value);
+  // The first field of that name.
+  std::optional<std::string_view> Get(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+// Where a request came from: the Unix socket is trusted (its file mode is the
+// access control), TCP needs a token unless kvd runs with --no-auth.
+enum class Transport { kUnixSocket, kTcp };
+
+struct HttpRequest {
+  std::string method;  // upper case, as sent: "GET", "PUT", ...
+  std::string target;  // as sent, with the query: "/v1/kv/a%2Fb?ttl=5s"
+  std::string path;    // percent-decoded path: "/v1/kv/a/b"
+  std::string raw_path;  // the path as sent, still encoded: "/v1/kv/a%2Fb"
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+  Headers headers;
+  std::string body;
+  Transport transport = Transport::kUnixSocket;
+  std::string remote;  // "127.0.0.1:53210", or "unix"
+
+  // The first query parameter of that name.
+  std::optional<std::string_view> Query(std::string_view name) const;
+};
+
+// Writes chunks of a streaming response (e.g. an NDJSON watch stream).
+// Write() returns false once the client has gone away or the server is
+// shutting down; the producer then returns.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  virtual bool Write(std::string_view chunk) = 0;
+  // True once the client has closed its side or the server is draining.
+  virtual bool Closed() const = 0;
+};
+
+struct HttpResponse {
+  int status = 200;
+  // The route template that answered, for metrics and logs: "/v1/kv/{key}".
+  std::string route;
+  Headers headers;
+  std::string body;
+  // When set, the server sends the status and headers, then calls `stream` on
+  // a thread of its own (it may block, e.g. waiting for events), sending what
+  // it writes as chunks until it returns; `body` is ignored.
+  std::function<void(StreamWriter&)> stream;
+};
+
+// A route table, or anything else that answers requests. Handle() is called
+// concurrently from the server's threads.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual HttpResponse Handle(const HttpRequest& request) = 0;
+};
+
+}  // namespace kv::daemon

@@ -1,0 +1,220 @@
+// Store: kvd's storage engine over RocksDB. Namespaced keys with values,
+// content types, revisions (ETags), per-key TTL, quotas, and an event log.
+//
+// Every logical change is one RocksDB WriteBatch touching all the families it
+// concerns (data, expiry index, usage, event log), so a crash never leaves
+// them disagreeing. Changes to one key are serialized by striped locks around
+// read-check-write, which makes conditions, incr and patch atomic.
+//
+// Durability: the write-ahead log is always on and is written before a call
+// returns, so every acknowledged write survives a crash of the process (kill
+// -9). With StoreOptions::fsync, the log is also fsynced before the call
+// returns, so it survives a power cut too.
+//
+// TTL, in three layers: reads hide a record from the millisecond it expires;
+// ExpireDue() (the expiry worker, run in the background unless disabled)
+// deletes due keys through the delete path, logging `expire` events and
+// settling usage; a compaction filter drops expired records from disk.
+// Usage (keys, bytes of keys plus values) counts a key until the worker or a
+// write to that key has settled its expiry.
+//
+// Namespaces are opaque names (1..255 bytes, no NUL): kvd composes them from
+// tenant, namespace and app name.
+//
+// Thread-safety: all methods may be called concurrently from many threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/key.h"
+#include "common/status.h"
+#include "daemon/store/clock.h"
+#include "daemon/store/layout.h"
+
+namespace kv::store {
+
+struct StoreOptions {
+  // Where the database lives; created (with parents) when missing.
+  std::string data_dir;
+  // Default: 1024.
+  size_t max_key_bytes = kDefaultMaxKeyBytes;
+  // Default: 10 MiB.
+  size_t max_value_bytes = kDefaultMaxValueBytes;
+  // Per namespace, bytes of keys plus values, unless SetQuota says otherwise.
+  // Default: 1 GiB.
+  uint64_t default_quota_bytes = uint64_t{1} << 30;
+  // fsync the write-ahead log before acknowledging each write. Default: off.
+  bool fsync = false;
+  // Events older than this are trimmed by the expiry worker. Default: 24 h.
+  int64_t event_retention_ms = 24 * 3600 * 1000;
+  // Events carry the value when it is at most this large. Default: 1 MiB.
+  size_t event_value_max_bytes = 1u << 20;
+  // Default: the system clock.
+  std::shared_ptr<const Clock> clock;
+  // Run ExpireDue() in a background thread every expiry_interval_ms.
+  // Default: on, every 100 ms.
+  bool expiry_worker = true;
+  int64_t expiry_interval_ms = 100;
+  // RocksDB rewrites every SST file at least this often, so the compaction
+  // filter reaches all of them. Default: 1 day.
+  uint64_t periodic_compaction_seconds = 86400;
+};
+
+// A precondition on a write.
+struct Condition {
+  enum class Kind { kNone, kIfMatch, kIfAbsent, kIfExists };
+  Kind kind = Kind::kNone;
+  uint64_t etag = 0;  // for kIfMatch
+
+  static Condition None() { return {}; }
+  static Condition IfMatch(uint64_t etag) { return {Kind::kIfMatch, etag}; }
+  static Condition IfAbsent() { return {Kind::kIfAbsent, 0}; }
+  static Condition IfExists() { return {Kind::kIfExists, 0}; }
+};
+
+// A key as reads return it. `value` is empty for Head() and List() without
+// values; value_size is always set.
+struct Entry {
+  std::string key;
+  std::string value;
+  std::string content_type;
+  uint64_t value_size = 0;
+  uint64_t revision = 0;  // the ETag
+  uint64_t create_revision = 0;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  int64_t expire_at_ms = 0;  // 0: no TTL
+};
+
+struct WriteResult {
+  Entry entry;           // the key after the write (value only for Incr/Patch)
+  bool created = false;  // the key did not exist (or had expired) before
+};
+
+struct PutOptions {
+  // Default: application/octet-stream.
+  std::string content_type;
+  // Time to live; 0 means none (and removes an existing TTL unless keep_ttl).
+  int64_t ttl_ms = 0;
+  bool keep_ttl = false;
+  Condition condition;
+};
+
+struct ListOptions {
+  std::string prefix;
+  // From a previous page's next_cursor; empty for the first page.
+  std::string cursor;
+  // 1..kMaxListLimit; 0 means kDefaultListLimit.
+  size_t limit = 0;
+  bool values = false;
+  // When set, only entries for which it returns true are returned (their
+  // value is filled in for it even when `values` is false). Scanning stops
+  // after kMaxListScan records, returning a cursor to go on from.
+  std::function<bool(const Entry&)> filter;
+};
+
+inline constexpr size_t kDefaultListLimit = 1000;
+inline constexpr size_t kMaxListLimit = 10000;
+inline constexpr size_t kMaxListScan = 100000;
+
+struct ListPage {
+  std::vector<Entry> entries;
+  std::string next_cursor;  // empty: no more
+};
+
+struct Usage {
+  std::string ns;
+  uint64_t keys = 0;
+  uint64_t bytes = 0;
+  uint64_t quota_bytes = 0;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the store in options.data_dir.
+  // Unavailable: another process holds the directory.
+  // Corruption: the database is damaged, or the directory holds something
+  // that is not a kv store (never reset or overwritten).
+  static Result<std::unique_ptr<Store>> Open(StoreOptions options);
+
+  // Stops the expiry worker, saves the revision and closes the database.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // NotFound when the key is missing or expired.
+  Result<Entry> Get(std::string_view ns, std::string_view key) const;
+  // Get without the value.
+  Result<Entry> Head(std::string_view ns, std::string_view key) const;
+
+  // InvalidArgument/TooLarge: bad namespace, key or value; PreconditionFailed:
+  // the condition did not hold; QuotaExceeded: over the namespace's quota.
+  // A failed call changes nothing.
+  Result<WriteResult> Put(std::string_view ns, std::string_view key, std::string_view value,
+                          const PutOptions& options);
+  // Returns the revision of the delete. NotFound when missing.
+  Result<uint64_t> Delete(std::string_view ns, std::string_view key,
+                          const Condition& condition = {});
+  // Adds `by` to an integer value (a missing key counts as 0) and stores the
+  // result as decimal text; keeps the TTL. InvalidArgument: the value is not
+  // an integer, or the result would overflow 64 bits.
+  Result<WriteResult> Incr(std::string_view ns, std::string_view key, int64_t by,
+                           const Condition& condition = {});
+  // Applies a JSON merge patch (RFC 7396) to a JSON object value (a missing
+  // key counts as {}); keeps the TTL. InvalidArgument: the patch is not JSON,
+  // or the stored value is not a JSON object.
+  Result<WriteResult> Patch(std::string_view ns, std::string_view key, std::string_view patch,
+                            const Condition& condition = {});
+  // Sets the key's TTL (ttl_ms > 0), or removes it (Persist). NotFound when missing.
+  Result<WriteResult> Expire(std::string_view ns, std::string_view key, int64_t ttl_ms,
+                             const Condition& condition = {});
+  Result<WriteResult> Persist(std::string_view ns, std::string_view key,
+                              const Condition& condition = {});
+
+  // Keys with the prefix, in byte order, a page at a time. InvalidArgument:
+  // a cursor this store did not hand out, or a limit out of range.
+  Result<ListPage> List(std::string_view ns, const ListOptions& options) const;
+  // Deletes every key of the namespace (each with a delete event); returns how
+  // many. Keys written while it runs may survive it.
+  Result<uint64_t> Clear(std::string_view ns);
+
+  Result<Usage> Stats(std::string_view ns) const;
+  // Every namespace that holds or held keys, in name order.
+  std::vector<Usage> ListNamespaces() const;
+  // Sets the namespace's quota in bytes (0: back to the default).
+  Status SetQuota(std::string_view ns, uint64_t quota_bytes);
+
+  // Up to `limit` events with revisions > after, in revision order, never
+  // past CommittedRevision(). OutOfRange: events after `after` have been
+  // trimmed already.
+  Result<std::vector<Event>> ReadEvents(uint64_t after, size_t limit) const;
+  // Every revision up to this one is either written or abandoned: events up
+  // to it can be read without missing any.
+  uint64_t CommittedRevision() const;
+  // Waits up to timeout_ms for CommittedRevision() > after; returns it.
+  uint64_t WaitForRevision(uint64_t after, int64_t timeout_ms) const;
+  // Events at or below this revision have been trimmed (0: none).
+  uint64_t EventFloor() const;
+
+  // One pass of the expiry worker: settles every key due by now, then trims
+  // the event log. Returns the number of keys expired.
+  Result<uint64_t> ExpireDue();
+
+  // Flushes memtables and compacts every family fully (drops expired data).
+  Status CompactAll();
+
+  const StoreOptions& options() const;
+
+  class Impl;
+
+ private:
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kv::store
