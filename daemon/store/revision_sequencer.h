@@ -1,0 +1,69 @@
+// RevisionSequencer: hands out revisions and tracks which are committed.
+//
+// Writers to different keys run concurrently, so a later revision can reach
+// the database before an earlier one. Readers of the event log must not skip
+// the earlier one, so they read only up to Committed(): the highest revision
+// below which no write is still in flight. A writer calls Begin(n) before
+// its batch and End(first) after it, whether the batch succeeded or not (a
+// failed batch leaves a gap in the revisions, which is allowed: revisions are
+// monotonic, not dense).
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+
+namespace kv::store {
+
+class RevisionSequencer {
+ public:
+  // REQUIRES: no writer has begun yet.
+  void Reset(uint64_t last) {
+    std::lock_guard<std::mutex> l(mu_);
+    next_ = last + 1;
+    committed_ = last;
+  }
+  // Reserves n consecutive revisions; returns the first.
+  uint64_t Begin(uint64_t n) {
+    std::lock_guard<std::mutex> l(mu_);
+    uint64_t first = next_;
+    next_ += n;
+    in_flight_.emplace(first, n);
+    return first;
+  }
+  void End(uint64_t first) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      in_flight_.erase(first);
+      committed_ = in_flight_.empty() ? next_ - 1 : in_flight_.begin()->first - 1;
+    }
+    cv_.notify_all();
+  }
+  uint64_t Committed() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return committed_;
+  }
+  // The highest revision handed out so far.
+  uint64_t Last() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return next_ - 1;
+  }
+  uint64_t WaitAbove(uint64_t after, int64_t timeout_ms) const {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] { return committed_ > after; });
+    return committed_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  uint64_t next_ = 1;
+  uint64_t committed_ = 0;
+  std::map<uint64_t, uint64_t> in_flight_;  // first revision -> count
+};
+
+}  // namespace kv::store

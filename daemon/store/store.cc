@@ -1,0 +1,992 @@
+#include "daemon/store/store.h"
+
+#include <charconv>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "common/base64.h"
+#include "daemon/store/key_locks.h"
+#include "daemon/store/revision_sequencer.h"
+#include "daemon/store/ttl_filter.h"
+#include "daemon/store/usage_merge.h"
+
+namespace kv::store {
+namespace {
+
+constexpr char kDefaultContentType[] = "application/octet-stream";
+constexpr size_t kMaxNamespaceBytes = 255;
+constexpr size_t kBatchKeys = 256;  // keys per batch in Clear and ExpireDue
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// The one place where RocksDB's Status becomes ours.
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsNoSpace()) return Status::NoSpace(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsIOError()) return Status::IOError(msg);
+  if (s.IsTimedOut()) return Status::Timeout(msg);
+  if (s.IsBusy() || s.IsTryAgain()) return Status::Unavailable(msg);
+  return Status::Internal(msg);
+}
+
+Status ValidateNamespace(std::string_view ns) {
+  if (ns.empty()) return Status::InvalidArgument("namespace is empty");
+  if (ns.size() > kMaxNamespaceBytes) return Status::InvalidArgument("namespace is too long");
+  if (ns.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("namespace contains a NUL byte");
+  }
+  return Status::Ok();
+}
+
+Entry ToEntry(std::string_view key, const Record& r, uint64_t value_size, bool with_value) {
+  Entry e;
+  e.key.assign(key);
+  if (with_value) e.value = r.value;
+  e.content_type = r.content_type;
+  e.value_size = value_size;
+  e.revision = r.revision;
+  e.create_revision = r.create_revision;
+  e.created_ms = r.created_ms;
+  e.updated_ms = r.updated_ms;
+  e.expire_at_ms = r.expire_at_ms;
+  return e;
+}
+
+bool IsExpired(const Record& r, int64_t now) { return r.expire_at_ms > 0 && r.expire_at_ms <= now; }
+
+std::string Quoted(uint64_t etag) { return "\"" + std::to_string(etag) + "\""; }
+
+Status CheckCondition(const Condition& c, const Record* current) {
+  switch (c.kind) {
+    case Condition::Kind::kNone:
+      return Status::Ok();
+    case Condition::Kind::kIfMatch:
+      if (current == nullptr) return Status::PreconditionFailed("if-match: the key does not exist");
+      if (current->revision != c.etag) {
+        return Status::PreconditionFailed("if-match: the key's ETag is " + Quoted(current->revision) +
+                                          ", not " + Quoted(c.etag));
+      }
+      return Status::Ok();
+    case Condition::Kind::kIfAbsent:
+      if (current != nullptr) return Status::PreconditionFailed("if-absent: the key already exists");
+      return Status::Ok();
+    case Condition::Kind::kIfExists:
+      if (current == nullptr) return Status::PreconditionFailed("if-exists: the key does not exist");
+      return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+bool IsJsonContentType(std::string_view ct) {
+  return ct.starts_with("application/json") || ct.find("+json") != std::string_view::npos;
+}
+
+// What a write wants to leave behind, decided from the key's current state.
+struct Mutation {
+  bool erase = false;  // delete the key instead of writing `record`
+  Record record;       // value, content_type, expire_at_ms; the rest is filled in
+};
+using Decide = std::function<Result<Mutation>(const Record* current, int64_t now)>;
+
+struct UsageCounters {
+  int64_t keys = 0;
+  int64_t bytes = 0;
+};
+
+}  // namespace
+
+class Store::Impl {
+ public:
+  explicit Impl(StoreOptions options) : opt_(std::move(options)) {}
+  ~Impl() { Close(); }
+
+  Status Open();
+  void Close();
+
+  Result<Entry> Read(std::string_view ns, std::string_view key, bool with_value) const;
+  Result<WriteResult> Apply(std::string_view ns, std::string_view key, const Condition& cond,
+                            const Decide& decide, bool return_value);
+  Result<ListPage> List(std::string_view ns, const ListOptions& o) const;
+  Result<uint64_t> Clear(std::string_view ns);
+  Result<Usage> Stats(std::string_view ns) const;
+  std::vector<Usage> ListNamespaces() const;
+  Status SetQuota(std::string_view ns, uint64_t quota);
+  Result<std::vector<Event>> ReadEvents(uint64_t after, size_t limit) const;
+  Result<uint64_t> ExpireDue();
+  Status CompactAll();
+
+  const StoreOptions& options() const { return opt_; }
+  const RevisionSequencer& revisions() const { return revs_; }
+  uint64_t event_floor() const { return event_floor_.load(); }
+
+ private:
+  Status OpenDatabase();
+  Status LoadState();
+  void WorkerLoop();
+  Status TrimEvents(int64_t now);
+  Status SaveCheckpoint();
+
+  // Usage reservations: Reserve checks the quota and applies the delta in
+  // memory before the batch is written; Release undoes it if the write fails.
+  Status Reserve(std::string_view ns, int64_t dkeys, int64_t dbytes);
+  void Release(std::string_view ns, int64_t dkeys, int64_t dbytes);
+  uint64_t QuotaOf(std::string_view ns) const;  // REQUIRES: usage_mu_ held
+
+  void AppendEvent(rocksdb::WriteBatch* b, uint64_t rev, EventType type, int64_t now,
+                   std::string_view ns, std::string_view key, const Record& r) const;
+  // Appends the deletion of a stored key (record, index entry, usage, event).
+  void AppendErase(rocksdb::WriteBatch* b, uint64_t rev, EventType type, int64_t now,
+                   std::string_view ns, std::string_view key, std::string_view data_key,
+                   const Record& stored, UsageCounters* delta) const;
+  Status Write(rocksdb::WriteBatch* b);
+  Status GetRecord(std::string_view data_key, std::optional<Record>* out) const;
+
+  StoreOptions opt_;
+  std::shared_ptr<const Clock> clock_;
+  rocksdb::DB* db_ = nullptr;
+  rocksdb::ColumnFamilyHandle* data_ = nullptr;
+  rocksdb::ColumnFamilyHandle* expiry_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::WriteOptions write_options_;
+
+  KeyLocks locks_;
+  RevisionSequencer revs_;
+  std::atomic<uint64_t> event_floor_{0};
+  bool loaded_ = false;  // the database was opened and verified as ours
+  int64_t last_trim_ms_ = 0;  // guarded by expire_mu_
+  std::mutex expire_mu_;      // one ExpireDue at a time
+
+  mutable std::mutex usage_mu_;
+  std::map<std::string, UsageCounters, std::less<>> usage_;
+  std::map<std::string, uint64_t, std::less<>> quotas_;
+
+  std::thread worker_;
+  std::mutex worker_mu_;
+  std::condition_variable worker_cv_;
+  bool stopping_ = false;
+};
+
+// ---------------------------------------------------------------- open/close
+
+Status Store::Impl::Open() {
+  clock_ = opt_.clock ? opt_.clock : std::make_shared<SystemClock>();
+  opt_.clock = clock_;
+  write_options_.sync = opt_.fsync;
+  if (Status s = OpenDatabase(); !s.ok()) return s;
+  if (Status s = LoadState(); !s.ok()) return s;
+  if (opt_.expiry_worker) worker_ = std::thread([this] { WorkerLoop(); });
+  return Status::Ok();
+}
+
+Status Store::Impl::OpenDatabase() {
+  namespace fs = std::filesystem;
+  const std::string& dir = opt_.data_dir;
+  if (dir.empty()) return Status::InvalidArgument("no data directory given");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create data directory " + dir + ": " + ec.message());
+  const bool exists = fs::exists(fs::path(dir) / "CURRENT", ec);
+  if (!exists && !fs::is_empty(dir, ec)) {
+    return Status::Corruption("data directory " + dir +
+                              " is not empty and holds no kv database; refusing to use it");
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = !exists;
+  db_options.create_missing_column_families = !exists;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+  db_options.paranoid_checks = true;
+
+  auto cache = rocksdb::NewLRUCache(64 << 20);
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  auto table_factory = std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table));
+
+  rocksdb::ColumnFamilyOptions data_cf;
+  data_cf.table_factory = table_factory;
+  data_cf.compaction_filter_factory = std::make_shared<TtlFilterFactory>(clock_);
+  data_cf.periodic_compaction_seconds = opt_.periodic_compaction_seconds;
+  rocksdb::ColumnFamilyOptions meta_cf;
+  meta_cf.merge_operator = std::make_shared<UsageAddOperator>();
+  rocksdb::ColumnFamilyOptions plain_cf;
+  plain_cf.table_factory = table_factory;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, plain_cf},
+      {kDataFamily, data_cf},
+      {kExpiryFamily, plain_cf},
+      {kMetaFamily, meta_cf},
+      {kEventsFamily, plain_cf},
+  };
+  if (exists) {
+    std::vector<std::string> names;
+    rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
+    if (!ls.ok()) return FromRocks(ls, "cannot read data directory " + dir);
+    for (const auto& f : families) {
+      if (std::find(names.begin(), names.end(), f.name) == names.end()) {
+        return Status::Corruption("data directory " + dir +
+                                  " holds a RocksDB database that is not a kv store (no '" +
+                                  f.name + "' column family); refusing to use it");
+      }
+    }
+    if (names.size() != families.size()) {
+      return Status::Corruption("data directory " + dir +
+                                " has column families this kvd does not know; refusing to use it");
+    }
+  }
+
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles_, &db_);
+  if (!s.ok()) {
+    std::string msg = s.ToString();
+    if (s.IsIOError() && (msg.find("lock") != std::string::npos || msg.find("LOCK") != std::string::npos)) {
+      return Status::Unavailable("data directory " + dir +
+                                 " is in use by another process (its LOCK file is held)");
+    }
+    if (s.IsCorruption()) {
+      return Status::Corruption("data directory " + dir + " is damaged (" + msg +
+                                "); it was not opened and nothing was changed");
+    }
+    return FromRocks(s, "cannot open data directory " + dir);
+  }
+  data_ = handles_[1];
+  expiry_ = handles_[2];
+  meta_ = handles_[3];
+  events_ = handles_[4];
+
+  std::string marker;
+  s = db_->Get(rocksdb::ReadOptions(), meta_, kFormatKey, &marker);
+  if (s.IsNotFound() && !exists) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db_->Put(wo, meta_, kFormatKey, kFormatMarker);
+    if (!s.ok()) return FromRocks(s, "cannot initialise data directory " + dir);
+  } else if (!s.ok() || marker != kFormatMarker) {
+    Close();
+    return Status::Corruption("data directory " + dir +
+                              " holds a database that is not a kv store of this version");
+  }
+  return Status::Ok();
+}
+
+Status Store::Impl::LoadState() {
+  rocksdb::ReadOptions ro;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view k = ToView(it->key());
+      if (k.empty() || (k[0] != 'q' && k[0] != 'u')) continue;  // "format", "rev", "floor"
+      std::string_view v = ToView(it->value());
+      if (k[0] == 'q' && v.size() == 8) {
+        quotas_[std::string(k.substr(1))] = DecodeFixed64(v.data());
+      } else if (k[0] == 'u') {
+        UsageCounters u;
+        if (!DecodeUsage(v, &u.keys, &u.bytes)) {
+          return Status::Corruption("usage counter of namespace " + std::string(k.substr(1)) +
+                                    " is damaged");
+        }
+        usage_[std::string(k.substr(1))] = u;
+      }
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read usage counters");
+  }
+  uint64_t last = 0;
+  std::string v;
+  if (db_->Get(ro, meta_, kRevisionKey, &v).ok() && v.size() == 8) last = DecodeFixed64(v.data());
+  if (db_->Get(ro, meta_, kEventFloorKey, &v).ok() && v.size() == 8) {
+    event_floor_ = DecodeFixed64(v.data());
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  it->SeekToLast();
+  if (it->Valid() && it->key().size() == 8) {
+    last = std::max(last, DecodeBigEndian64(it->key().data()));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the event log");
+  last = std::max(last, event_floor_.load());
+  revs_.Reset(last);
+  loaded_ = true;
+  return Status::Ok();
+}
+
+Status Store::Impl::SaveCheckpoint() {
+  std::string rev, floor;
+  PutFixed64(&rev, revs_.Last());
+  PutFixed64(&floor, event_floor_.load());
+  rocksdb::WriteBatch b;
+  b.Put(meta_, kRevisionKey, rev);
+  b.Put(meta_, kEventFloorKey, floor);
+  return FromRocks(db_->Write(write_options_, &b), "cannot save the revision");
+}
+
+void Store::Impl::Close() {
+  {
+    std::lock_guard<std::mutex> l(worker_mu_);
+    stopping_ = true;
+  }
+  worker_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  if (db_ == nullptr) return;
+  if (loaded_) (void)SaveCheckpoint();  // never write into a directory we refused
+  for (auto* h : handles_) {
+    if (h != nullptr) (void)db_->DestroyColumnFamilyHandle(h);
+  }
+  handles_.clear();
+  (void)db_->Close();
+  delete db_;
+  db_ = nullptr;
+}
+
+void Store::Impl::WorkerLoop() {
+  std::unique_lock<std::mutex> l(worker_mu_);
+  while (!stopping_) {
+    worker_cv_.wait_for(l, std::chrono::milliseconds(opt_.expiry_interval_ms));
+    if (stopping_) break;
+    l.unlock();
+    (void)ExpireDue();  // errors are retried on the next tick
+    l.lock();
+  }
+}
+
+// ---------------------------------------------------------------- usage
+
+uint64_t Store::Impl::QuotaOf(std::string_view ns) const {
+  auto it = quotas_.find(ns);
+  return it == quotas_.end() ? opt_.default_quota_bytes : it->second;
+}
+
+Status Store::Impl::Reserve(std::string_view ns, int64_t dkeys, int64_t dbytes) {
+  std::lock_guard<std::mutex> l(usage_mu_);
+  auto it = usage_.find(ns);
+  if (it == usage_.end()) it = usage_.emplace(std::string(ns), UsageCounters{}).first;
+  if (dbytes > 0) {
+    uint64_t quota = QuotaOf(ns);
+    uint64_t after = static_cast<uint64_t>(std::max<int64_t>(0, it->second.bytes + dbytes));
+    if (after > quota) {
+      return Status::QuotaExceeded("namespace quota of " + std::to_string(quota) +
+                                   " bytes would be exceeded (" + std::to_string(it->second.bytes) +
+                                   " used, this write adds " + std::to_string(dbytes) + ")");
+    }
+  }
+  it->second.keys += dkeys;
+  it->second.bytes += dbytes;
+  return Status::Ok();
+}
+
+void Store::Impl::Release(std::string_view ns, int64_t dkeys, int64_t dbytes) {
+  std::lock_guard<std::mutex> l(usage_mu_);
+  auto it = usage_.find(ns);
+  if (it == usage_.end()) return;
+  it->second.keys -= dkeys;
+  it->second.bytes -= dbytes;
+}
+
+// ---------------------------------------------------------------- writes
+
+Status Store::Impl::GetRecord(std::string_view data_key, std::optional<Record>* out) const {
+  rocksdb::PinnableSlice raw;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), data_, ToSlice(data_key), &raw);
+  if (s.IsNotFound()) {
+    out->reset();
+    return Status::Ok();
+  }
+  if (!s.ok()) return FromRocks(s, "read failed");
+  *out = DecodeRecord(ToView(raw));
+  if (!*out) return Status::Corruption("stored record is damaged");
+  return Status::Ok();
+}
+
+void Store::Impl::AppendEvent(rocksdb::WriteBatch* b, uint64_t rev, EventType type, int64_t now,
+                              std::string_view ns, std::string_view key, const Record& r) const {
+  Event e;
+  e.type = type;
+  e.time_ms = now;
+  e.expire_at_ms = (type == EventType::kDelete || type == EventType::kExpire) ? 0 : r.expire_at_ms;
+  e.value_size = r.value.size();
+  e.ns.assign(ns);
+  e.key.assign(key);
+  e.content_type = r.content_type;
+  e.has_value = r.value.size() <= opt_.event_value_max_bytes;
+  if (e.has_value) e.value = r.value;
+  b->Put(events_, EventKey(rev), EncodeEvent(e));
+}
+
+void Store::Impl::AppendErase(rocksdb::WriteBatch* b, uint64_t rev, EventType type, int64_t now,
+                              std::string_view ns, std::string_view key, std::string_view data_key,
+                              const Record& stored, UsageCounters* delta) const {
+  b->Delete(data_, ToSlice(data_key));
+  if (stored.expire_at_ms > 0) b->Delete(expiry_, ExpiryKey(stored.expire_at_ms, data_key));
+  AppendEvent(b, rev, type, now, ns, key, stored);
+  delta->keys -= 1;
+  delta->bytes -= static_cast<int64_t>(key.size() + stored.value.size());
+}
+
+Status Store::Impl::Write(rocksdb::WriteBatch* b) {
+  return FromRocks(db_->Write(write_options_, b), "write failed");
+}
+
+Result<WriteResult> Store::Impl::Apply(std::string_view ns, std::string_view key,
+                                       const Condition& cond, const Decide& decide,
+                                       bool return_value) {
+  if (Status s = ValidateNamespace(ns); !s.ok()) return s;
+  if (Status s = ValidateKey(key, opt_.max_key_bytes); !s.ok()) return s;
+  const std::string dkey = DataKey(ns, key);
+  auto lock = locks_.Lock(dkey);
+  const int64_t now = clock_->NowMs();
+
+  std::optional<Record> stored;
+  if (Status s = GetRecord(dkey, &stored); !s.ok()) return s;
+  const bool expired = stored && IsExpired(*stored, now);
+  const Record* current = (stored && !expired) ? &*stored : nullptr;
+  if (Status s = CheckCondition(cond, current); !s.ok()) return s;
+
+  Result<Mutation> decided = decide(current, now);
+  if (!decided.ok()) return decided.status();
+  Mutation& m = *decided;
+  if (m.erase && current == nullptr) return Status::NotFound("key not found");
+  if (!m.erase && m.record.value.size() > opt_.max_value_bytes) {
+    return Status::TooLarge("value is " + std::to_string(m.record.value.size()) +
+                            " bytes, over the limit of " + std::to_string(opt_.max_value_bytes));
+  }
+
+  // An expired record still on disk is settled by this write, as the expiry
+  // worker would have: its index entry goes and an expire event is logged.
+  UsageCounters delta;
+  if (stored) {
+    delta.keys -= 1;
+    delta.bytes -= static_cast<int64_t>(key.size() + stored->value.size());
+  }
+  if (!m.erase) {
+    delta.keys += 1;
+    delta.bytes += static_cast<int64_t>(key.size() + m.record.value.size());
+  }
+  if (Status s = Reserve(ns, delta.keys, delta.bytes); !s.ok()) return s;
+
+  const uint64_t first = revs_.Begin(expired ? 2 : 1);
+  uint64_t rev = first;
+  rocksdb::WriteBatch b;
+  if (stored && stored->expire_at_ms > 0) b.Delete(expiry_, ExpiryKey(stored->expire_at_ms, dkey));
+  if (expired) AppendEvent(&b, rev++, EventType::kExpire, now, ns, key, *stored);
+  WriteResult result;
+  result.created = current == nullptr;
+  if (m.erase) {
+    b.Delete(data_, dkey);
+    AppendEvent(&b, rev, EventType::kDelete, now, ns, key, *current);
+    result.entry = ToEntry(key, *current, current->value.size(), false);
+    result.entry.revision = rev;
+  } else {
+    Record& r = m.record;
+    r.revision = rev;
+    r.create_revision = current ? current->create_revision : rev;
+    r.created_ms = current ? current->created_ms : now;
+    r.updated_ms = now;
+    if (r.content_type.empty()) r.content_type = kDefaultContentType;
+    b.Put(data_, dkey, EncodeRecord(r));
+    if (r.expire_at_ms > 0) {
+      b.Put(expiry_, ExpiryKey(r.expire_at_ms, dkey),
+            EncodeExpiryValue(rev, key.size() + r.value.size()));
+    }
+    AppendEvent(&b, rev, current ? EventType::kUpdate : EventType::kCreate, now, ns, key, r);
+    result.entry = ToEntry(key, r, r.value.size(), return_value);
+  }
+  if (delta.keys != 0 || delta.bytes != 0) b.Merge(meta_, UsageKey(ns), EncodeUsage(delta.keys, delta.bytes));
+
+  Status s = Write(&b);
+  revs_.End(first);
+  if (!s.ok()) {
+    Release(ns, delta.keys, delta.bytes);
+    return s;
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- reads
+
+Result<Entry> Store::Impl::Read(std::string_view ns, std::string_view key, bool with_value) const {
+  if (Status s = ValidateNamespace(ns); !s.ok()) return s;
+  if (Status s = ValidateKey(key, opt_.max_key_bytes); !s.ok()) return s;
+  rocksdb::PinnableSlice raw;
+  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), data_, DataKey(ns, key), &raw);
+  if (rs.IsNotFound()) return Status::NotFound("key not found");
+  if (!rs.ok()) return FromRocks(rs, "read failed");
+  std::optional<Record> r = DecodeRecord(ToView(raw), with_value);
+  auto size = RecordValueSize(ToView(raw));
+  if (!r || !size) return Status::Corruption("stored record is damaged");
+  if (IsExpired(*r, clock_->NowMs())) return Status::NotFound("key not found");
+  return ToEntry(key, *r, *size, with_value);
+}
+
+Result<ListPage> Store::Impl::List(std::string_view ns, const ListOptions& o) const {
+  if (Status s = ValidateNamespace(ns); !s.ok()) return s;
+  size_t limit = o.limit == 0 ? kDefaultListLimit : o.limit;
+  if (limit > kMaxListLimit) {
+    return Status::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxListLimit));
+  }
+  const std::string start = DataKey(ns, o.prefix);
+  std::string upper = PrefixSuccessor(start);  // never empty: ns is not empty
+  std::string seek = start;
+  std::string after;  // the cursor's key, to skip
+  if (!o.cursor.empty()) {
+    auto decoded = Base64Decode(o.cursor);
+    if (!decoded || !decoded->starts_with(o.prefix)) {
+      return Status::InvalidArgument("cursor is not one this store handed out for this prefix");
+    }
+    after = DataKey(ns, *decoded);
+    seek = after;
+  }
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, data_));
+  const int64_t now = clock_->NowMs();
+  const size_t ns_len = ns.size() + 1;
+  ListPage page;
+  size_t scanned = 0;
+  const bool need_value = o.values || o.filter;
+  for (it->Seek(seek); it->Valid(); it->Next()) {
+    std::string_view dk = ToView(it->key());
+    if (!after.empty() && dk == after) continue;
+    if (page.entries.size() == limit || scanned == kMaxListScan) {
+      // More may follow: hand out the last returned (or scanned) key.
+      break;
+    }
+    ++scanned;
+    std::string_view raw = ToView(it->value());
+    std::optional<Record> r = DecodeRecord(raw, need_value);
+    auto size = RecordValueSize(raw);
+    if (!r || !size) return Status::Corruption("stored record is damaged");
+    after.assign(dk);  // the last key looked at
+    if (IsExpired(*r, now)) continue;
+    Entry e = ToEntry(dk.substr(ns_len), *r, *size, need_value);
+    if (o.filter && !o.filter(e)) continue;
+    if (!o.values) e.value.clear();
+    page.entries.push_back(std::move(e));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "list failed");
+  if (it->Valid() && !after.empty()) page.next_cursor = Base64UrlEncode(std::string_view(after).substr(ns_len));
+  return page;
+}
+
+Result<Usage> Store::Impl::Stats(std::string_view ns) const {
+  if (Status s = ValidateNamespace(ns); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(usage_mu_);
+  Usage u;
+  u.ns.assign(ns);
+  auto it = usage_.find(ns);
+  if (it != usage_.end()) {
+    u.keys = static_cast<uint64_t>(std::max<int64_t>(0, it->second.keys));
+    u.bytes = static_cast<uint64_t>(std::max<int64_t>(0, it->second.bytes));
+  }
+  u.quota_bytes = QuotaOf(ns);
+  return u;
+}
+
+std::vector<Usage> Store::Impl::ListNamespaces() const {
+  std::lock_guard<std::mutex> l(usage_mu_);
+  std::vector<Usage> out;
+  for (const auto& [ns, c] : usage_) {
+    out.push_back(Usage{ns, static_cast<uint64_t>(std::max<int64_t>(0, c.keys)),
+                        static_cast<uint64_t>(std::max<int64_t>(0, c.bytes)), QuotaOf(ns)});
+  }
+  return out;
+}
+
+Status Store::Impl::SetQuota(std::string_view ns, uint64_t quota) {
+  if (Status s = ValidateNamespace(ns); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(usage_mu_);
+  rocksdb::Status s;
+  if (quota == 0) {
+    s = db_->Delete(write_options_, meta_, QuotaKey(ns));
+  } else {
+    std::string v;
+    PutFixed64(&v, quota);
+    s = db_->Put(write_options_, meta_, QuotaKey(ns), v);
+  }
+  if (!s.ok()) return FromRocks(s, "cannot save the quota");
+  if (quota == 0) {
+    quotas_.erase(std::string(ns));
+  } else {
+    quotas_[std::string(ns)] = quota;
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- clear
+
+Result<uint64_t> Store::Impl::Clear(std::string_view ns) {
+  if (Status s = ValidateNamespace(ns); !s.ok()) return s;
+  const std::string start = DataKey(ns, "");
+  const std::string upper = PrefixSuccessor(start);
+  std::string from = start;
+  uint64_t cleared = 0;
+  for (;;) {
+    std::vector<std::string> keys;
+    {
+      rocksdb::ReadOptions ro;
+      rocksdb::Slice upper_slice(upper);
+      ro.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, data_));
+      for (it->Seek(from); it->Valid() && keys.size() < kBatchKeys; it->Next()) {
+        keys.emplace_back(it->key().data(), it->key().size());
+      }
+      if (!it->status().ok()) return FromRocks(it->status(), "clear failed");
+    }
+    if (keys.empty()) break;
+    from = keys.back() + std::string(1, '\0');  // the next key after the last one
+
+    std::vector<size_t> stripes;
+    for (const auto& k : keys) stripes.push_back(locks_.StripeOf(k));
+    auto held = locks_.LockMany(std::move(stripes));
+    const int64_t now = clock_->NowMs();
+    std::vector<std::pair<const std::string*, Record>> present;
+    for (const auto& k : keys) {
+      std::optional<Record> r;
+      if (Status s = GetRecord(k, &r); !s.ok()) return s;
+      if (r) present.emplace_back(&k, std::move(*r));
+    }
+    if (present.empty()) continue;
+    const uint64_t first = revs_.Begin(present.size());
+    rocksdb::WriteBatch b;
+    UsageCounters delta;
+    uint64_t rev = first;
+    for (const auto& [k, r] : present) {
+      std::string_view dk = *k;
+      std::string_view key = dk.substr(ns.size() + 1);
+      AppendErase(&b, rev++, IsExpired(r, now) ? EventType::kExpire : EventType::kDelete, now, ns,
+                  key, dk, r, &delta);
+    }
+    b.Merge(meta_, UsageKey(ns), EncodeUsage(delta.keys, delta.bytes));
+    // Releasing usage never fails the quota, so apply it before the write
+    // and undo it if the write fails.
+    (void)Reserve(ns, delta.keys, delta.bytes);
+    Status s = Write(&b);
+    revs_.End(first);
+    if (!s.ok()) {
+      Release(ns, delta.keys, delta.bytes);
+      return s;
+    }
+    cleared += present.size();
+  }
+  return cleared;
+}
+
+// ---------------------------------------------------------------- expiry
+
+Result<uint64_t> Store::Impl::ExpireDue() {
+  std::lock_guard<std::mutex> one_at_a_time(expire_mu_);
+  uint64_t expired = 0;
+  const int64_t now = clock_->NowMs();
+  std::string upper;
+  PutBigEndian64(&upper, static_cast<uint64_t>(now) + 1);
+  for (;;) {
+    std::vector<std::pair<std::string, std::string>> due;  // index key, index value
+    {
+      rocksdb::ReadOptions ro;
+      rocksdb::Slice upper_slice(upper);
+      ro.iterate_upper_bound = &upper_slice;
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, expiry_));
+      for (it->SeekToFirst(); it->Valid() && due.size() < kBatchKeys; it->Next()) {
+        due.emplace_back(it->key().ToString(), it->value().ToString());
+      }
+      if (!it->status().ok()) return FromRocks(it->status(), "cannot read the expiry index");
+    }
+    if (due.empty()) break;
+    for (const auto& [ikey, ivalue] : due) {
+      auto entry = DecodeExpiry(ikey, ivalue);
+      std::string_view ns, key;
+      rocksdb::WriteBatch b;
+      if (!entry || !SplitDataKey(entry->data_key, &ns, &key)) {
+        // Not ours to interpret; drop it so the worker does not stall on it.
+        b.Delete(expiry_, ikey);
+        (void)Write(&b);
+        continue;
+      }
+      auto lock = locks_.Lock(entry->data_key);
+      // A write may have settled this entry since it was read.
+      std::string still;
+      rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), expiry_, ikey, &still);
+      if (gs.IsNotFound()) continue;
+      if (!gs.ok()) return FromRocks(gs, "cannot read the expiry index");
+      std::optional<Record> r;
+      if (Status s = GetRecord(entry->data_key, &r); !s.ok()) return s;
+      UsageCounters delta;
+      uint64_t first = 0;
+      if (r && r->revision == entry->revision) {
+        first = revs_.Begin(1);
+        AppendErase(&b, first, EventType::kExpire, now, ns, key, entry->data_key, *r, &delta);
+      } else {
+        // The compaction filter dropped the record before the worker got
+        // here; the index entry still knows what it counted.
+        b.Delete(expiry_, ikey);
+        delta.keys = -1;
+        delta.bytes = -static_cast<int64_t>(entry->usage_bytes);
+        if (!r) {  // nothing replaced it: tell watchers it expired
+          first = revs_.Begin(1);
+          Event e;
+          e.type = EventType::kExpire;
+          e.time_ms = now;
+          e.value_size = entry->usage_bytes - key.size();
+          e.ns.assign(ns);
+          e.key.assign(key);
+          b.Put(events_, EventKey(first), EncodeEvent(e));
+        }
+      }
+      b.Merge(meta_, UsageKey(ns), EncodeUsage(delta.keys, delta.bytes));
+      (void)Reserve(ns, delta.keys, delta.bytes);
+      Status s = Write(&b);
+      if (first != 0) revs_.End(first);
+      if (!s.ok()) {
+        Release(ns, delta.keys, delta.bytes);
+        return s;
+      }
+      ++expired;
+    }
+  }
+  if (Status s = TrimEvents(now); !s.ok()) return s;
+  return expired;
+}
+
+Status Store::Impl::TrimEvents(int64_t now) {
+  if (opt_.event_retention_ms <= 0 || now - last_trim_ms_ < 1000) return Status::Ok();
+  last_trim_ms_ = now;
+  const int64_t cutoff = now - opt_.event_retention_ms;
+  const uint64_t committed = revs_.Committed();
+  uint64_t keep_from = 0;  // first revision to keep
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+    uint64_t last_seen = 0;
+    for (it->Seek(EventKey(event_floor_.load() + 1)); it->Valid(); it->Next()) {
+      auto e = DecodeEvent(ToView(it->key()), ToView(it->value()));
+      uint64_t rev = DecodeBigEndian64(it->key().data());
+      if (rev > committed || (e && e->time_ms >= cutoff)) {
+        keep_from = rev;
+        break;
+      }
+      last_seen = rev;
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the event log");
+    // The newest event always stays: it is how the revision survives a restart.
+    if (keep_from == 0) keep_from = last_seen;
+  }
+  if (keep_from <= event_floor_.load() + 1) return Status::Ok();
+  rocksdb::Status s = db_->DeleteRange(write_options_, events_, EventKey(0), EventKey(keep_from));
+  if (!s.ok()) return FromRocks(s, "cannot trim the event log");
+  event_floor_ = keep_from - 1;
+  return SaveCheckpoint();
+}
+
+Result<std::vector<Event>> Store::Impl::ReadEvents(uint64_t after, size_t limit) const {
+  const uint64_t floor = event_floor_.load();
+  if (after < floor) {
+    return Status::OutOfRange("events up to revision " + std::to_string(floor) +
+                              " are no longer kept; resume from " + std::to_string(floor) +
+                              " or later");
+  }
+  const uint64_t committed = revs_.Committed();
+  std::vector<Event> out;
+  if (after >= committed) return out;
+  std::string upper = EventKey(committed + 1);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  for (it->Seek(EventKey(after + 1)); it->Valid() && out.size() < limit; it->Next()) {
+    auto e = DecodeEvent(ToView(it->key()), ToView(it->value()));
+    if (!e) return Status::Corruption("event log entry is damaged");
+    out.push_back(std::move(*e));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the event log");
+  return out;
+}
+
+Status Store::Impl::CompactAll() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  rocksdb::Status s = db_->Flush(fo, handles_);
+  if (!s.ok()) return FromRocks(s, "flush failed");
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* h : handles_) {
+    s = db_->CompactRange(co, h, nullptr, nullptr);
+    if (!s.ok()) return FromRocks(s, "compaction failed");
+  }
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- Store
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  if (Status s = impl->Open(); !s.ok()) return s;
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Result<Entry> Store::Get(std::string_view ns, std::string_view key) const {
+  return impl_->Read(ns, key, true);
+}
+
+Result<Entry> Store::Head(std::string_view ns, std::string_view key) const {
+  return impl_->Read(ns, key, false);
+}
+
+Result<WriteResult> Store::Put(std::string_view ns, std::string_view key, std::string_view value,
+                               const PutOptions& options) {
+  if (options.ttl_ms < 0) return Status::InvalidArgument("ttl must not be negative");
+  if (value.size() > impl_->options().max_value_bytes) {
+    return Status::TooLarge("value is " + std::to_string(value.size()) +
+                            " bytes, over the limit of " +
+                            std::to_string(impl_->options().max_value_bytes));
+  }
+  return impl_->Apply(
+      ns, key, options.condition,
+      [&](const Record* current, int64_t now) -> Result<Mutation> {
+        Mutation m;
+        m.record.value.assign(value);
+        m.record.content_type = options.content_type;
+        if (options.ttl_ms > 0) {
+          m.record.expire_at_ms = now + options.ttl_ms;
+        } else if (options.keep_ttl && current != nullptr) {
+          m.record.expire_at_ms = current->expire_at_ms;
+        }
+        return m;
+      },
+      false);
+}
+
+Result<uint64_t> Store::Delete(std::string_view ns, std::string_view key,
+                               const Condition& condition) {
+  auto r = impl_->Apply(
+      ns, key, condition,
+      [](const Record* current, int64_t) -> Result<Mutation> {
+        if (current == nullptr) return Status::NotFound("key not found");
+        Mutation m;
+        m.erase = true;
+        return m;
+      },
+      false);
+  if (!r.ok()) return r.status();
+  return r->entry.revision;
+}
+
+Result<WriteResult> Store::Incr(std::string_view ns, std::string_view key, int64_t by,
+                                const Condition& condition) {
+  return impl_->Apply(
+      ns, key, condition,
+      [&](const Record* current, int64_t) -> Result<Mutation> {
+        int64_t v = 0;
+        Mutation m;
+        m.record.content_type = "application/json";
+        if (current != nullptr) {
+          const std::string& s = current->value;
+          auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+          if (ec != std::errc() || end != s.data() + s.size() || s.empty()) {
+            return Status::InvalidArgument("value is not an integer");
+          }
+          m.record.content_type = current->content_type;
+          m.record.expire_at_ms = current->expire_at_ms;
+        }
+        int64_t result;
+        if (__builtin_add_overflow(v, by, &result)) {
+          return Status::InvalidArgument("incr would overflow a 64-bit integer");
+        }
+        m.record.value = std::to_string(result);
+        return m;
+      },
+      true);
+}
+
+Result<WriteResult> Store::Patch(std::string_view ns, std::string_view key, std::string_view patch,
+                                 const Condition& condition) {
+  using Json = nlohmann::ordered_json;
+  Json p = Json::parse(patch, nullptr, false);
+  if (p.is_discarded()) return Status::InvalidArgument("patch is not valid JSON");
+  return impl_->Apply(
+      ns, key, condition,
+      [&](const Record* current, int64_t) -> Result<Mutation> {
+        Json doc = Json::object();
+        Mutation m;
+        m.record.content_type = "application/json";
+        if (current != nullptr) {
+          doc = Json::parse(current->value, nullptr, false);
+          if (doc.is_discarded() || !doc.is_object()) {
+            return Status::InvalidArgument("stored value is not a JSON object");
+          }
+          if (IsJsonContentType(current->content_type)) m.record.content_type = current->content_type;
+          m.record.expire_at_ms = current->expire_at_ms;
+        }
+        doc.merge_patch(p);
+        m.record.value = doc.dump();
+        return m;
+      },
+      true);
+}
+
+Result<WriteResult> Store::Expire(std::string_view ns, std::string_view key, int64_t ttl_ms,
+                                  const Condition& condition) {
+  if (ttl_ms <= 0) return Status::InvalidArgument("ttl must be positive");
+  return impl_->Apply(
+      ns, key, condition,
+      [&](const Record* current, int64_t now) -> Result<Mutation> {
+        if (current == nullptr) return Status::NotFound("key not found");
+        Mutation m;
+        m.record = *current;
+        m.record.expire_at_ms = now + ttl_ms;
+        return m;
+      },
+      false);
+}
+
+Result<WriteResult> Store::Persist(std::string_view ns, std::string_view key,
+                                   const Condition& condition) {
+  return impl_->Apply(
+      ns, key, condition,
+      [&](const Record* current, int64_t) -> Result<Mutation> {
+        if (current == nullptr) return Status::NotFound("key not found");
+        Mutation m;
+        m.record = *current;
+        m.record.expire_at_ms = 0;
+        return m;
+      },
+      false);
+}
+
+Result<ListPage> Store::List(std::string_view ns, const ListOptions& options) const {
+  return impl_->List(ns, options);
+}
+Result<uint64_t> Store::Clear(std::string_view ns) { return impl_->Clear(ns); }
+Result<Usage> Store::Stats(std::string_view ns) const { return impl_->Stats(ns); }
+std::vector<Usage> Store::ListNamespaces() const { return impl_->ListNamespaces(); }
+Status Store::SetQuota(std::string_view ns, uint64_t quota_bytes) {
+  return impl_->SetQuota(ns, quota_bytes);
+}
+Result<std::vector<Event>> Store::ReadEvents(uint64_t after, size_t limit) const {
+  return impl_->ReadEvents(after, limit);
+}
+uint64_t Store::CommittedRevision() const { return impl_->revisions().Committed(); }
+uint64_t Store::WaitForRevision(uint64_t after, int64_t timeout_ms) const {
+  return impl_->revisions().WaitAbove(after, timeout_ms);
+}
+uint64_t Store::EventFloor() const { return impl_->event_floor(); }
+Result<uint64_t> Store::ExpireDue() { return impl_->ExpireDue(); }
+Status Store::CompactAll() { return impl_->CompactAll(); }
+const StoreOptions& Store::options() const { return impl_->options(); }
+
+}  // namespace kv::store
