@@ -1,0 +1,1004 @@
+#include "daemon/api/native_api.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <limits>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/base64.h"
+#include "common/key.h"
+#include "common/units.h"
+#include "daemon/api/errors.h"
+
+namespace kv::daemon {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kOctetStream[] = "application/octet-stream";
+constexpr char kJsonType[] = "application/json";
+// How long a watch stream waits for a change before checking its client.
+constexpr int64_t kWatchPollMs = 250;
+constexpr size_t kWatchBatch = 256;
+
+// ---------------------------------------------------------------- helpers
+
+std::string Dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+HttpResponse JsonResponse(int status, const json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.headers.Set("Content-Type", kJsonType);
+  response.body = Dump(body);
+  return response;
+}
+
+HttpResponse WithRoute(HttpResponse response, std::string route) {
+  response.route = std::move(route);
+  return response;
+}
+
+HttpResponse MethodNotAllowed(const HttpRequest& request, std::string_view allow,
+                              std::string route) {
+  HttpResponse r = ErrorResponse(405, "METHOD_NOT_ALLOWED",
+                                 request.method + " is not allowed here; use " +
+                                     std::string(allow));
+  r.headers.Set("Allow", std::string(allow));
+  r.route = std::move(route);
+  return r;
+}
+
+HttpResponse BadRequest(std::string_view message) {
+  return ErrorResponse(400, "BAD_REQUEST", message);
+}
+
+std::string Trim(std::string_view s) {
+  size_t b = 0;
+  size_t e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// A path segment percent-decoded ('+' stays '+'); nullopt on a bad escape.
+std::optional<std::string> DecodePath(std::string_view in) {
+  std::string out;
+  if (!PercentDecode(in, false, &out)) return std::nullopt;
+  return out;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
+// "application/json", "application/merge-patch+json; charset=utf-8"...
+std::string MediaType(std::string_view content_type) {
+  return Lower(Trim(content_type.substr(0, content_type.find(';'))));
+}
+
+bool IsJsonContentType(std::string_view content_type) {
+  std::string media = MediaType(content_type);
+  return media == kJsonType || EndsWith(media, "+json");
+}
+
+void PutValue(json* obj, std::string_view content_type, const std::string& value) {
+  if (IsJsonContentType(content_type)) {
+    json parsed = json::parse(value, nullptr, false);
+    if (!parsed.is_discarded()) {
+      (*obj)["value"] = std::move(parsed);
+      (*obj)["encoding"] = "json";
+      return;
+    }
+  }
+  if (IsValidUtf8(value)) {
+    (*obj)["value"] = value;
+    (*obj)["encoding"] = "text";
+  } else {
+    (*obj)["value"] = Base64Encode(value);
+    (*obj)["encoding"] = "base64";
+  }
+}
+
+void PutKey(json* obj, const std::string& key) {
+  if (IsValidUtf8(key)) {
+    (*obj)["key"] = key;
+  } else {
+    (*obj)["key"] = Base64Encode(key);
+    (*obj)["key_encoding"] = "base64";
+  }
+}
+
+std::string Quoted(uint64_t revision) { return "\"" + std::to_string(revision) + "\""; }
+
+json NullableMs(int64_t ms) { return ms > 0 ? json(ms) : json(nullptr); }
+
+// "7", "\"7\"", "W/\"7\"" -> 7; anything else -> 0, which no key ever has
+// (revisions start at 1), so the condition fails as it should.
+uint64_t ParseEtag(std::string_view text) {
+  std::string t = Trim(text);
+  std::string_view v(t);
+  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (v.empty() || v.size() > 20) return 0;
+  uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return 0;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (n > (std::numeric_limits<uint64_t>::max() - d) / 10) return 0;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+std::vector<std::string> SplitList(std::string_view header) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= header.size()) {
+    size_t comma = header.find(',', start);
+    if (comma == std::string_view::npos) comma = header.size();
+    std::string item = Trim(header.substr(start, comma - start));
+    if (!item.empty()) out.push_back(std::move(item));
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<bool> ParseFlag(std::optional<std::string_view> value, std::string_view name) {
+  if (!value) return false;
+  std::string v = Lower(Trim(*value));
+  if (v == "1" || v == "true" || v == "yes" || v == "on") return true;
+  if (v.empty() || v == "0" || v == "false" || v == "no" || v == "off") return false;
+  return Status::InvalidArgument(std::string(name) + " must be 1 or 0, not '" +
+                                 std::string(*value) + "'");
+}
+
+Result<int64_t> ParseInt64(std::string_view text, std::string_view what) {
+  std::string t = Trim(text);
+  auto bad = [&] {
+    return Status::InvalidArgument(std::string(what) + " must be an integer, not '" + t + "'");
+  };
+  if (t.empty()) return bad();
+  size_t i = 0;
+  bool negative = false;
+  if (t[0] == '-' || t[0] == '+') {
+    negative = t[0] == '-';
+    i = 1;
+  }
+  if (i == t.size()) return bad();
+  uint64_t limit = negative ? uint64_t{1} << 63 : (uint64_t{1} << 63) - 1;
+  uint64_t n = 0;
+  for (; i < t.size(); ++i) {
+    if (t[i] < '0' || t[i] > '9') return bad();
+    uint64_t d = static_cast<uint64_t>(t[i] - '0');
+    if (n > (limit - d) / 10) return bad();
+    n = n * 10 + d;
+  }
+  if (negative) return n == (uint64_t{1} << 63) ? std::numeric_limits<int64_t>::min()
+                                                 : -static_cast<int64_t>(n);
+  return static_cast<int64_t>(n);
+}
+
+Result<uint64_t> ParseUint(std::string_view text, std::string_view what) {
+  Result<int64_t> n = ParseInt64(text, what);
+  if (!n.ok() || *n < 0 || Trim(text).front() == '+') {
+    return Status::InvalidArgument(std::string(what) + " must be a non-negative integer, not '" +
+                                   Trim(text) + "'");
+  }
+  return static_cast<uint64_t>(*n);
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), locale-free.
+std::string HttpDate(int64_t ms) {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
+                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                tm.tm_sec);
+  return buf;
+}
+
+// "2023-11-14T22:13:20.000Z"
+std::string IsoTime(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+// ------------------------------------------------------- request parsing
+
+// The write condition of a request; at most one may be given.
+Result<store::Condition> ParseCondition(const HttpRequest& request) {
+  std::vector<store::Condition> found;
+  if (auto m = request.headers.Get("If-Match")) {
+    std::vector<std::string> tags = SplitList(*m);
+    if (tags.size() == 1 && tags[0] == "*") {
+      found.push_back(store::Condition::IfExists());
+    } else if (tags.size() == 1) {
+      found.push_back(store::Condition::IfMatch(ParseEtag(tags[0])));
+    } else {
+      return Status::InvalidArgument("If-Match takes exactly one ETag");
+    }
+  }
+  if (auto m = request.headers.Get("If-None-Match"); m && Trim(*m) == "*") {
+    found.push_back(store::Condition::IfAbsent());
+  }
+  if (auto m = request.headers.Get("KV-If-Exists")) {
+    Result<bool> on = ParseFlag(*m, "KV-If-Exists");
+    if (!on.ok()) return on.status();
+    if (*on) found.push_back(store::Condition::IfExists());
+  }
+  if (found.size() > 1) {
+    return Status::InvalidArgument(
+        "give at most one of If-Match, If-None-Match: * and KV-If-Exists");
+  }
+  return found.empty() ? store::Condition::None() : found[0];
+}
+
+// The TTL of ?ttl= or KV-TTL (nullopt: none given).
+Result<std::optional<int64_t>> ParseTtl(const HttpRequest& request) {
+  std::optional<std::string_view> query = request.Query("ttl");
+  std::optional<std::string_view> header = request.headers.Get("KV-TTL");
+  if (query && header && Trim(*query) != Trim(*header)) {
+    return Status::InvalidArgument("give the TTL once: ?ttl= and KV-TTL differ");
+  }
+  std::optional<std::string_view> text = query ? query : header;
+  if (!text) return std::optional<int64_t>();
+  Result<int64_t> ms = ParseDurationMs(Trim(*text));
+  if (!ms.ok()) return Status::InvalidArgument("bad ttl: " + ms.status().message());
+  return std::optional<int64_t>(*ms);
+}
+
+// Follows a dotted path ("a.b.0.c") into a JSON document.
+const json* FollowPath(const json& doc, std::string_view path) {
+  const json* node = &doc;
+  if (path.empty()) return node;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    if (dot == std::string_view::npos) dot = path.size();
+    std::string segment(path.substr(start, dot - start));
+    if (node->is_object()) {
+      auto it = node->find(segment);
+      if (it == node->end()) return nullptr;
+      node = &*it;
+    } else if (node->is_array()) {
+      Result<uint64_t> index = ParseUint(segment, "index");
+      if (!index.ok() || *index >= node->size()) return nullptr;
+      node = &(*node)[static_cast<size_t>(*index)];
+    } else {
+      return nullptr;
+    }
+    start = dot + 1;
+  }
+  return node;
+}
+
+struct WhereClause {
+  std::string path;
+  json expected;
+};
+
+Result<std::vector<WhereClause>> ParseWhere(const HttpRequest& request) {
+  std::vector<WhereClause> out;
+  for (const auto& [name, value] : request.query) {
+    if (name != "where") continue;
+    size_t eq = value.find('=');
+    if (eq == std::string::npos) {
+      return Status::InvalidArgument("where must be PATH=VALUE, not '" + value + "'");
+    }
+    WhereClause clause;
+    clause.path = value.substr(0, eq);
+    if (clause.path == ".") clause.path.clear();
+    std::string expected = value.substr(eq + 1);
+    clause.expected = json::parse(expected, nullptr, false);
+    if (clause.expected.is_discarded()) clause.expected = expected;
+    out.push_back(std::move(clause));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------- responses
+
+HttpResponse KeyError(const Status& status, const store::Condition& condition) {
+  if (status.IsNotFound()) return ErrorResponse(404, "NOT_FOUND", "Key not found");
+  if (status.IsPreconditionFailed()) {
+    return ErrorResponse(412, "PRECONDITION_FAILED",
+                         condition.kind == store::Condition::Kind::kIfAbsent
+                             ? "Object already exists"
+                             : "Precondition failed");
+  }
+  return ErrorFromStatus(status);
+}
+
+void SetEntryHeaders(HttpResponse* response, const store::Entry& entry, int64_t now_ms) {
+  response->headers.Set("ETag", Quoted(entry.revision));
+  response->headers.Set("KV-Revision", std::to_string(entry.revision));
+  if (entry.create_revision > 0) {
+    response->headers.Set("KV-Created-Revision", std::to_string(entry.create_revision));
+  }
+  if (entry.updated_ms > 0) response->headers.Set("Last-Modified", HttpDate(entry.updated_ms));
+  if (entry.created_ms > 0) response->headers.Set("X-Created-At", IsoTime(entry.created_ms));
+  if (entry.expire_at_ms > 0) {
+    response->headers.Set("KV-Expires-At", std::to_string(entry.expire_at_ms));
+    response->headers.Set("KV-TTL-Ms", std::to_string(std::max<int64_t>(0, entry.expire_at_ms -
+                                                                                now_ms)));
+  }
+}
+
+json MetaJson(const store::Entry& entry, const NamespaceRef& ns, int64_t now_ms) {
+  json j = json::object();
+  PutKey(&j, entry.key);
+  j["namespace"] = ns.ns;
+  j["app"] = ns.app;
+  j["etag"] = std::to_string(entry.revision);
+  j["revision"] = entry.revision;
+  j["create_revision"] = entry.create_revision;
+  j["size"] = entry.value_size;
+  j["content_type"] = entry.content_type.empty() ? kOctetStream : entry.content_type;
+  j["created_ms"] = entry.created_ms;
+  j["updated_ms"] = entry.updated_ms;
+  j["expire_at_ms"] = NullableMs(entry.expire_at_ms);
+  j["ttl_ms"] = entry.expire_at_ms > 0
+                    ? json(std::max<int64_t>(0, entry.expire_at_ms - now_ms))
+                    : json(nullptr);
+  return j;
+}
+
+HttpResponse MetaResponse(int status, const store::Entry& entry, const NamespaceRef& ns,
+                          int64_t now_ms) {
+  HttpResponse r = JsonResponse(status, MetaJson(entry, ns, now_ms));
+  SetEntryHeaders(&r, entry, now_ms);
+  return r;
+}
+
+json EventJson(const store::Event& event, const NamespaceRef& ns) {
+  json j = json::object();
+  j["revision"] = event.revision;
+  j["type"] = store::EventTypeName(event.type);
+  PutKey(&j, event.key);
+  j["namespace"] = ns.ns;
+  j["app"] = ns.app;
+  j["time_ms"] = event.time_ms;
+  j["size"] = event.value_size;
+  j["content_type"] = event.content_type.empty() ? kOctetStream : event.content_type;
+  j["expire_at_ms"] = NullableMs(event.expire_at_ms);
+  if (event.has_value) PutValue(&j, event.content_type, event.value);
+  return j;
+}
+
+}  // namespace
+
+// ============================================================== NativeApi
+
+NativeApi::NativeApi(store::Store& store, auth::TokenStore& tokens, const ApiOptions& options)
+    : store_(store), tokens_(tokens), options_(options) {}
+
+int64_t NativeApi::NowMs() const {
+  const auto& clock = store_.options().clock;
+  if (clock) return clock->NowMs();
+  return store::SystemClock().NowMs();
+}
+
+HttpResponse NativeApi::Handle(const HttpRequest& request, std::string_view rest,
+                               const Caller& caller) {
+  const std::string& method = request.method;
+  if (rest.substr(0, 4) == "/kv/") return HandleKey(request, rest.substr(4), caller);
+  if (rest.substr(0, 14) == "/admin/tokens/" || rest == "/admin/tokens") {
+    return Tokens(request, rest, caller);
+  }
+
+  auto with_ns = [&](auto&& fn) -> HttpResponse {
+    Result<NamespaceRef> ns = NamespaceFromRequest(request, caller.tenant);
+    if (!ns.ok()) return ErrorFromStatus(ns.status());
+    return fn(*ns);
+  };
+  if (rest == "/keys") {
+    if (method == "GET") {
+      return WithRoute(with_ns([&](const NamespaceRef& ns) { return ListKeys(request, ns); }),
+                       "/keys");
+    }
+    if (method == "DELETE") {
+      return WithRoute(with_ns([&](const NamespaceRef& ns) { return Clear(request, ns); }),
+                       "/keys");
+    }
+    return MethodNotAllowed(request, "GET, DELETE", "/keys");
+  }
+  if (rest == "/stats") {
+    if (method != "GET") return MethodNotAllowed(request, "GET", "/stats");
+    return WithRoute(with_ns([&](const NamespaceRef& ns) { return Stats(ns); }), "/stats");
+  }
+  if (rest == "/namespaces") {
+    if (method != "GET") return MethodNotAllowed(request, "GET", "/namespaces");
+    return WithRoute(Namespaces(request, caller), "/namespaces");
+  }
+  if (rest == "/watch") {
+    if (method != "GET") return MethodNotAllowed(request, "GET", "/watch");
+    return WithRoute(with_ns([&](const NamespaceRef& ns) { return Watch(request, ns); }),
+                     "/watch");
+  }
+  if (rest == "/kv") {
+    return WithRoute(BadRequest("key is empty: use /v1/kv/{key}"), "/kv/{key}");
+  }
+  return WithRoute(ErrorResponse(404, "NOT_FOUND",
+                                 "no such route: " + method + " " + std::string(request.path)),
+                   "/*");
+}
+
+HttpResponse NativeApi::HandleKey(const HttpRequest& request, std::string_view raw_key,
+                                  const Caller& caller) {
+  const std::string& method = request.method;
+  std::string_view action;
+  if (method == "POST") {
+    for (std::string_view suffix : {"/incr", "/decr", "/expire", "/persist"}) {
+      if (raw_key.size() > suffix.size() && EndsWith(raw_key, suffix)) {
+        action = suffix.substr(1);
+        raw_key.remove_suffix(suffix.size());
+        break;
+      }
+    }
+    if (action.empty()) {
+      return MethodNotAllowed(request, "GET, HEAD, PUT, PATCH, DELETE", "/kv/{key}");
+    }
+  } else if (method == "GET" && raw_key.size() > 5 && EndsWith(raw_key, "/meta")) {
+    action = "meta";
+    raw_key.remove_suffix(5);
+  } else if (method != "GET" && method != "HEAD" && method != "PUT" && method != "DELETE" &&
+             method != "PATCH") {
+    return MethodNotAllowed(request, "GET, HEAD, PUT, PATCH, DELETE", "/kv/{key}");
+  }
+  std::string route = action.empty() ? "/kv/{key}" : "/kv/{key}/" + std::string(action);
+
+  std::optional<std::string> key = DecodePath(raw_key);
+  if (!key) return WithRoute(BadRequest("bad %-escape in the key"), route);
+  if (Status s = ValidateKey(*key, options_.max_key_bytes); !s.ok()) {
+    if (s.IsTooLarge()) {
+      return WithRoute(ErrorResponse(400, "KEY_TOO_LONG",
+                                     "Key too long: " + std::to_string(key->size()) +
+                                         " bytes, the limit is " +
+                                         std::to_string(options_.max_key_bytes)),
+                       route);
+    }
+    return WithRoute(ErrorFromStatus(s), route);
+  }
+  Result<NamespaceRef> ns = NamespaceFromRequest(request, caller.tenant);
+  if (!ns.ok()) return WithRoute(ErrorFromStatus(ns.status()), route);
+
+  HttpResponse response;
+  if (action == "incr") {
+    response = Incr(request, *ns, *key, false);
+  } else if (action == "decr") {
+    response = Incr(request, *ns, *key, true);
+  } else if (action == "expire") {
+    response = Expire(request, *ns, *key);
+  } else if (action == "persist") {
+    response = Persist(request, *ns, *key);
+  } else if (action == "meta") {
+    response = Meta(*ns, *key);
+  } else if (method == "GET") {
+    response = Get(request, *ns, *key, false);
+  } else if (method == "HEAD") {
+    response = Get(request, *ns, *key, true);
+  } else if (method == "PUT") {
+    response = Put(request, *ns, *key);
+  } else if (method == "DELETE") {
+    response = Delete(request, *ns, *key);
+  } else {
+    response = Patch(request, *ns, *key);
+  }
+  response.route = std::move(route);
+  return response;
+}
+
+HttpResponse NativeApi::Put(const HttpRequest& request, const NamespaceRef& ns,
+                            const std::string& key) {
+  if (request.body.size() > options_.max_value_bytes) {
+    return ErrorResponse(413, "OBJECT_TOO_LARGE",
+                         "Object too large: " + std::to_string(request.body.size()) +
+                             " bytes, the limit is " + std::to_string(options_.max_value_bytes));
+  }
+  Result<std::optional<int64_t>> ttl = ParseTtl(request);
+  if (!ttl.ok()) return ErrorFromStatus(ttl.status());
+  std::optional<std::string_view> keep_text = request.Query("keep_ttl");
+  if (!keep_text) keep_text = request.headers.Get("KV-Keep-TTL");
+  Result<bool> keep_ttl = ParseFlag(keep_text, "keep_ttl");
+  if (!keep_ttl.ok()) return ErrorFromStatus(keep_ttl.status());
+  if (*keep_ttl && ttl->has_value()) return BadRequest("give either a TTL or keep_ttl, not both");
+  Result<store::Condition> condition = ParseCondition(request);
+  if (!condition.ok()) return ErrorFromStatus(condition.status());
+
+  store::PutOptions options;
+  auto content_type = request.headers.Get("Content-Type");
+  options.content_type =
+      content_type && !Trim(*content_type).empty() ? Trim(*content_type) : kOctetStream;
+  options.ttl_ms = ttl->value_or(0);
+  options.keep_ttl = *keep_ttl;
+  options.condition = *condition;
+
+  Result<store::WriteResult> result = store_.Put(ns.StoreName(), key, request.body, options);
+  if (!result.ok()) return KeyError(result.status(), *condition);
+  const store::Entry& entry = result->entry;
+  json body = {{"success", true},
+               {"etag", std::to_string(entry.revision)},
+               {"revision", entry.revision},
+               {"created", result->created},
+               {"expire_at_ms", NullableMs(entry.expire_at_ms)}};
+  HttpResponse response = JsonResponse(result->created ? 201 : 200, body);
+  response.headers.Set("ETag", Quoted(entry.revision));
+  response.headers.Set("KV-Revision", std::to_string(entry.revision));
+  if (entry.expire_at_ms > 0) {
+    response.headers.Set("KV-Expires-At", std::to_string(entry.expire_at_ms));
+  }
+  return response;
+}
+
+HttpResponse NativeApi::Get(const HttpRequest& request, const NamespaceRef& ns,
+                            const std::string& key, bool head) {
+  Result<store::Entry> entry = head ? store_.Head(ns.StoreName(), key)
+                                    : store_.Get(ns.StoreName(), key);
+  if (!entry.ok()) return KeyError(entry.status(), {});
+  int64_t now = NowMs();
+
+  HttpResponse response;
+  if (auto none_match = request.headers.Get("If-None-Match")) {
+    for (const std::string& tag : SplitList(*none_match)) {
+      if (tag == "*" || ParseEtag(tag) == entry->revision) {
+        response.status = 304;
+        SetEntryHeaders(&response, *entry, now);
+        return response;
+      }
+    }
+  }
+  response.status = 200;
+  response.headers.Set("Content-Type",
+                       entry->content_type.empty() ? kOctetStream : entry->content_type);
+  SetEntryHeaders(&response, *entry, now);
+  if (head) {
+    response.headers.Set("Content-Length", std::to_string(entry->value_size));
+  } else {
+    response.body = std::move(entry->value);
+  }
+  return response;
+}
+
+HttpResponse NativeApi::Delete(const HttpRequest& request, const NamespaceRef& ns,
+                               const std::string& key) {
+  Result<store::Condition> condition = ParseCondition(request);
+  if (!condition.ok()) return ErrorFromStatus(condition.status());
+  Result<uint64_t> revision = store_.Delete(ns.StoreName(), key, *condition);
+  if (!revision.ok()) return KeyError(revision.status(), *condition);
+  HttpResponse response;
+  response.status = 204;
+  response.headers.Set("KV-Revision", std::to_string(*revision));
+  return response;
+}
+
+HttpResponse NativeApi::Patch(const HttpRequest& request, const NamespaceRef& ns,
+                              const std::string& key) {
+  auto content_type = request.headers.Get("Content-Type");
+  std::string media = content_type ? MediaType(*content_type) : std::string();
+  if (media != "application/merge-patch+json" && media != kJsonType) {
+    return ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE",
+                         "PATCH takes a JSON merge patch: send Content-Type: "
+                         "application/merge-patch+json");
+  }
+  if (json::parse(request.body, nullptr, false).is_discarded()) {
+    return BadRequest("the merge patch is not valid JSON");
+  }
+  Result<store::Condition> condition = ParseCondition(request);
+  if (!condition.ok()) return ErrorFromStatus(condition.status());
+  Result<store::WriteResult> result =
+      store_.Patch(ns.StoreName(), key, request.body, *condition);
+  if (!result.ok()) {
+    if (result.status().IsInvalidArgument()) {
+      return ErrorResponse(409, "TYPE_MISMATCH", result.status().message());
+    }
+    return KeyError(result.status(), *condition);
+  }
+  HttpResponse response;
+  response.status = result->created ? 201 : 200;
+  response.headers.Set("Content-Type", kJsonType);
+  response.headers.Set("ETag", Quoted(result->entry.revision));
+  response.headers.Set("KV-Revision", std::to_string(result->entry.revision));
+  response.body = std::move(result->entry.value);
+  return response;
+}
+
+HttpResponse NativeApi::Incr(const HttpRequest& request, const NamespaceRef& ns,
+                             const std::string& key, bool decrement) {
+  std::optional<std::string_view> by_query = request.Query("by");
+  std::string body = Trim(request.body);
+  if (by_query && !body.empty()) return BadRequest("give the amount once: ?by= or the body");
+  int64_t by = 1;
+  if (by_query) {
+    Result<int64_t> n = ParseInt64(*by_query, "by");
+    if (!n.ok()) return ErrorFromStatus(n.status());
+    by = *n;
+  } else if (!body.empty() && body.front() == '{') {
+    json doc = json::parse(body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains("by") ||
+        !doc["by"].is_number_integer()) {
+      return BadRequest("the body must be an integer or {\"by\": integer}");
+    }
+    if (doc["by"].is_number_unsigned() &&
+        doc["by"].get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return BadRequest("by is out of range");
+    }
+    by = doc["by"].get<int64_t>();
+  } else if (!body.empty()) {
+    Result<int64_t> n = ParseInt64(body, "the amount");
+    if (!n.ok()) return ErrorFromStatus(n.status());
+    by = *n;
+  }
+  if (decrement) {
+    if (by == std::numeric_limits<int64_t>::min()) return BadRequest("by is out of range");
+    by = -by;
+  }
+  Result<store::Condition> condition = ParseCondition(request);
+  if (!condition.ok()) return ErrorFromStatus(condition.status());
+  Result<store::WriteResult> result = store_.Incr(ns.StoreName(), key, by, *condition);
+  if (!result.ok()) {
+    if (result.status().IsInvalidArgument()) {
+      return ErrorResponse(409, "TYPE_MISMATCH", result.status().message());
+    }
+    return KeyError(result.status(), *condition);
+  }
+  HttpResponse response;
+  response.status = result->created ? 201 : 200;
+  response.headers.Set("Content-Type", kJsonType);
+  response.headers.Set("ETag", Quoted(result->entry.revision));
+  response.headers.Set("KV-Revision", std::to_string(result->entry.revision));
+  response.body = std::move(result->entry.value);
+  return response;
+}
+
+HttpResponse NativeApi::Expire(const HttpRequest& request, const NamespaceRef& ns,
+                               const std::string& key) {
+  Result<std::optional<int64_t>> ttl = ParseTtl(request);
+  if (!ttl.ok()) return ErrorFromStatus(ttl.status());
+  std::string body = Trim(request.body);
+  if (ttl->has_value() && !body.empty()) {
+    return BadRequest("give the TTL once: in the query, the KV-TTL header or the body");
+  }
+  int64_t ttl_ms = ttl->value_or(0);
+  if (!body.empty()) {
+    json doc = json::parse(body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      return BadRequest("the body must be {\"ttl_ms\": N} or {\"ttl\": \"30s\"}");
+    }
+    if (doc.contains("ttl_ms") && doc.contains("ttl")) {
+      return BadRequest("give either ttl_ms or ttl, not both");
+    }
+    if (doc.contains("ttl_ms")) {
+      if (!doc["ttl_ms"].is_number_integer() || doc["ttl_ms"].get<int64_t>() <= 0 ||
+          (doc["ttl_ms"].is_number_unsigned() &&
+           doc["ttl_ms"].get<uint64_t>() >
+               static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+        return BadRequest("ttl_ms must be a positive integer");
+      }
+      ttl_ms = doc["ttl_ms"].get<int64_t>();
+    } else if (doc.contains("ttl") && doc["ttl"].is_string()) {
+      Result<int64_t> ms = ParseDurationMs(doc["ttl"].get<std::string>());
+      if (!ms.ok()) return BadRequest("bad ttl: " + ms.status().message());
+      ttl_ms = *ms;
+    } else {
+      return BadRequest("the body must be {\"ttl_ms\": N} or {\"ttl\": \"30s\"}");
+    }
+  }
+  if (ttl_ms <= 0) {
+    return BadRequest("give the TTL: ?ttl=30s, KV-TTL: 30s or {\"ttl_ms\": 30000}");
+  }
+  Result<store::Condition> condition = ParseCondition(request);
+  if (!condition.ok()) return ErrorFromStatus(condition.status());
+  Result<store::WriteResult> result = store_.Expire(ns.StoreName(), key, ttl_ms, *condition);
+  if (!result.ok()) return KeyError(result.status(), *condition);
+  return MetaResponse(200, result->entry, ns, NowMs());
+}
+
+HttpResponse NativeApi::Persist(const HttpRequest& request, const NamespaceRef& ns,
+                                const std::string& key) {
+  Result<store::Condition> condition = ParseCondition(request);
+  if (!condition.ok()) return ErrorFromStatus(condition.status());
+  Result<store::WriteResult> result = store_.Persist(ns.StoreName(), key, *condition);
+  if (!result.ok()) return KeyError(result.status(), *condition);
+  return MetaResponse(200, result->entry, ns, NowMs());
+}
+
+HttpResponse NativeApi::Meta(const NamespaceRef& ns, const std::string& key) {
+  Result<store::Entry> entry = store_.Head(ns.StoreName(), key);
+  if (!entry.ok()) return KeyError(entry.status(), {});
+  return MetaResponse(200, *entry, ns, NowMs());
+}
+
+HttpResponse NativeApi::ListKeys(const HttpRequest& request, const NamespaceRef& ns) {
+  store::ListOptions options;
+  if (auto prefix = request.Query("prefix")) options.prefix = std::string(*prefix);
+  if (auto cursor = request.Query("cursor")) options.cursor = std::string(*cursor);
+  if (auto limit = request.Query("limit")) {
+    Result<uint64_t> n = ParseUint(*limit, "limit");
+    if (!n.ok() || *n < 1 || *n > store::kMaxListLimit) {
+      return BadRequest("limit must be an integer from 1 to " +
+                        std::to_string(store::kMaxListLimit) + ", not '" + std::string(*limit) +
+                        "'");
+    }
+    options.limit = static_cast<size_t>(*n);
+  }
+  Result<bool> values = ParseFlag(request.Query("values"), "values");
+  if (!values.ok()) return ErrorFromStatus(values.status());
+  options.values = *values;
+  Result<std::vector<WhereClause>> where = ParseWhere(request);
+  if (!where.ok()) return ErrorFromStatus(where.status());
+  if (!where->empty()) {
+    options.filter = [clauses = std::move(*where)](const store::Entry& entry) {
+      json doc = json::parse(entry.value, nullptr, false);
+      if (doc.is_discarded()) return false;
+      for (const WhereClause& clause : clauses) {
+        const json* node = FollowPath(doc, clause.path);
+        if (node == nullptr || *node != clause.expected) return false;
+      }
+      return true;
+    };
+  }
+
+  Result<store::ListPage> page = store_.List(ns.StoreName(), options);
+  if (!page.ok()) return ErrorFromStatus(page.status());
+  json keys = json::array();
+  for (const store::Entry& entry : page->entries) {
+    json item = json::object();
+    PutKey(&item, entry.key);
+    item["etag"] = std::to_string(entry.revision);
+    item["revision"] = entry.revision;
+    item["size"] = entry.value_size;
+    item["content_type"] = entry.content_type.empty() ? kOctetStream : entry.content_type;
+    item["updated_ms"] = entry.updated_ms;
+    item["expire_at_ms"] = NullableMs(entry.expire_at_ms);
+    if (options.values) PutValue(&item, entry.content_type, entry.value);
+    keys.push_back(std::move(item));
+  }
+  json body = {{"keys", std::move(keys)},
+               {"next_cursor", page->next_cursor.empty() ? json(nullptr)
+                                                          : json(page->next_cursor)}};
+  return JsonResponse(200, body);
+}
+
+HttpResponse NativeApi::Clear(const HttpRequest& request, const NamespaceRef& ns) {
+  if (request.Query("prefix")) {
+    return BadRequest("clearing by prefix is not supported; nothing was deleted");
+  }
+  std::optional<std::string_view> confirm_text = request.Query("confirm");
+  if (!confirm_text) confirm_text = request.headers.Get("KV-Confirm");
+  Result<bool> confirm = ParseFlag(confirm_text, "confirm");
+  if (!confirm.ok()) return ErrorFromStatus(confirm.status());
+  if (!*confirm) {
+    return ErrorResponse(400, "CONFIRMATION_REQUIRED",
+                         "this deletes every key of namespace '" + ns.ns + "' (app '" + ns.app +
+                             "'): add ?confirm=1 to do it");
+  }
+  Result<uint64_t> deleted = store_.Clear(ns.StoreName());
+  if (!deleted.ok()) return ErrorFromStatus(deleted.status());
+  return JsonResponse(200, {{"deleted", *deleted}});
+}
+
+HttpResponse NativeApi::Stats(const NamespaceRef& ns) {
+  Result<store::Usage> usage = store_.Stats(ns.StoreName());
+  store::Usage u;
+  if (usage.ok()) {
+    u = *usage;
+  } else if (usage.status().IsNotFound()) {
+    u.quota_bytes = store_.options().default_quota_bytes;
+  } else {
+    return ErrorFromStatus(usage.status());
+  }
+  json body = {{"namespace", ns.ns},          {"app", ns.app},
+               {"keys", u.keys},              {"bytes", u.bytes},
+               {"quota_bytes", u.quota_bytes}, {"revision", store_.CommittedRevision()}};
+  return JsonResponse(200, body);
+}
+
+HttpResponse NativeApi::Namespaces(const HttpRequest& request, const Caller& caller) {
+  Result<bool> all = ParseFlag(request.Query("all"), "all");
+  if (!all.ok()) return ErrorFromStatus(all.status());
+  if (*all && !caller.admin) {
+    return ErrorResponse(403, "FORBIDDEN",
+                         "?all=1 lists every tenant's namespaces: only over kvd's Unix socket");
+  }
+  json list = json::array();
+  for (const store::Usage& usage : store_.ListNamespaces()) {
+    std::optional<NamespaceRef> ref = ParseStoreNamespace(usage.ns);
+    if (!ref || (!*all && ref->tenant != caller.tenant)) continue;
+    list.push_back({{"tenant", ref->tenant},
+                    {"namespace", ref->ns},
+                    {"app", ref->app},
+                    {"keys", usage.keys},
+                    {"bytes", usage.bytes},
+                    {"quota_bytes", usage.quota_bytes}});
+  }
+  return JsonResponse(200, {{"namespaces", std::move(list)}});
+}
+
+HttpResponse NativeApi::Watch(const HttpRequest& request, const NamespaceRef& ns) {
+  std::string prefix;
+  if (auto p = request.Query("prefix")) prefix = std::string(*p);
+  Result<bool> follow = ParseFlag(request.Query("follow"), "follow");
+  if (!follow.ok()) return ErrorFromStatus(follow.status());
+  if (!request.Query("follow")) *follow = true;
+  uint64_t since = store_.CommittedRevision();
+  if (auto s = request.Query("since")) {
+    Result<uint64_t> n = ParseUint(*s, "since");
+    if (!n.ok()) return ErrorFromStatus(n.status());
+    since = *n;
+  }
+  // Read the first batch now, so that a trimmed `since` is a plain 410.
+  uint64_t committed = store_.CommittedRevision();
+  Result<std::vector<store::Event>> first = store_.ReadEvents(since, kWatchBatch);
+  if (!first.ok()) {
+    if (first.status().IsOutOfRange()) {
+      return ErrorResponse(410, "REVISION_GONE",
+                           "events after revision " + std::to_string(since) +
+                               " are no longer kept (the log starts after revision " +
+                               std::to_string(store_.EventFloor()) +
+                               "): list the keys again, then watch from the current revision");
+    }
+    return ErrorFromStatus(first.status());
+  }
+
+  HttpResponse response;
+  response.status = 200;
+  response.headers.Set("Content-Type", "application/x-ndjson");
+  response.headers.Set("Cache-Control", "no-store");
+  response.headers.Set("KV-Revision", std::to_string(since));
+  std::string store_ns = ns.StoreName();
+  response.stream = [this, ns, store_ns = std::move(store_ns), prefix = std::move(prefix),
+                     follow = *follow, since, committed,
+                     batch = std::move(*first)](StreamWriter& writer) mutable {
+    uint64_t cursor = since;
+    // Events up to `end` have been seen once `cursor` reaches it; without
+    // follow the stream ends there.
+    const uint64_t end = committed;
+    for (;;) {
+      std::string chunk;
+      bool done = false;
+      for (const store::Event& event : batch) {
+        if (!follow && event.revision > end) {
+          done = true;
+          break;
+        }
+        cursor = std::max(cursor, event.revision);
+        if (event.ns != store_ns || event.key.compare(0, prefix.size(), prefix) != 0) continue;
+        chunk += Dump(EventJson(event, ns));
+        chunk += '\n';
+      }
+      if (!chunk.empty() && !writer.Write(chunk)) return;
+      if (done) return;
+      if (batch.size() < kWatchBatch) {
+        // Everything up to `committed` has been read (revisions without an
+        // event were abandoned writes).
+        cursor = std::max(cursor, committed);
+        if (!follow && cursor >= end) return;
+        if (writer.Closed()) return;
+        store_.WaitForRevision(cursor, kWatchPollMs);
+      }
+      if (writer.Closed()) return;
+      committed = store_.CommittedRevision();
+      Result<std::vector<store::Event>> next = store_.ReadEvents(cursor, kWatchBatch);
+      if (!next.ok()) {
+        int status = HttpStatusFor(next.status().code());
+        writer.Write(ErrorBody(status, ErrorCodeFor(next.status().code()),
+                               next.status().IsOutOfRange()
+                                   ? "events after revision " + std::to_string(cursor) +
+                                         " were trimmed before this watch read them"
+                                   : next.status().message()) +
+                     "\n");
+        return;
+      }
+      batch = std::move(*next);
+    }
+  };
+  return response;
+}
+
+HttpResponse NativeApi::Tokens(const HttpRequest& request, std::string_view rest,
+                               const Caller& caller) {
+  const bool collection = rest == "/admin/tokens";
+  std::string route = collection ? "/admin/tokens" : "/admin/tokens/{id}";
+  if (!caller.admin) {
+    return WithRoute(ErrorResponse(403, "FORBIDDEN",
+                                   "token administration is only available over kvd's Unix "
+                                   "socket"),
+                     route);
+  }
+  if (collection) {
+    if (request.method == "GET") {
+      json list = json::array();
+      for (const auth::TokenInfo& info : tokens_.List()) {
+        list.push_back(
+            {{"id", info.id}, {"tenant", info.tenant}, {"created_ms", info.created_ms}});
+      }
+      return WithRoute(JsonResponse(200, {{"tokens", std::move(list)}}), route);
+    }
+    if (request.method == "POST") {
+      json doc = json::parse(request.body, nullptr, false);
+      if (doc.is_discarded() || !doc.is_object() || !doc.contains("tenant") ||
+          !doc["tenant"].is_string()) {
+        return WithRoute(BadRequest("the body must be {\"tenant\": \"NAME\"}"), route);
+      }
+      Result<auth::NewToken> token = tokens_.Create(doc["tenant"].get<std::string>());
+      if (!token.ok()) return WithRoute(ErrorFromStatus(token.status()), route);
+      json body = {{"id", token->info.id},
+                   {"tenant", token->info.tenant},
+                   {"created_ms", token->info.created_ms},
+                   {"token", token->token}};
+      HttpResponse response = JsonResponse(201, body);
+      response.headers.Set("Cache-Control", "no-store");
+      return WithRoute(std::move(response), route);
+    }
+    return MethodNotAllowed(request, "GET, POST", route);
+  }
+  if (request.method != "DELETE") return MethodNotAllowed(request, "DELETE", route);
+  std::optional<std::string> id = DecodePath(rest.substr(14));
+  if (!id || id->empty()) return WithRoute(BadRequest("bad token id"), route);
+  if (Status s = tokens_.Revoke(*id); !s.ok()) return WithRoute(ErrorFromStatus(s), route);
+  HttpResponse response;
+  response.status = 204;
+  return WithRoute(std::move(response), route);
+}
+
+}  // namespace kv::daemon

@@ -1,0 +1,138 @@
+#include "daemon/api/router.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "common/key.h"
+#include "daemon/api/errors.h"
+#include "daemon/api/namespace.h"
+#include "daemon/api/native_api.h"
+
+namespace kv::daemon {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The token of "Bearer <token>" (scheme case-insensitive, one space, as
+// keyvalue.dev parses it); empty when the header is not of that form.
+std::string_view BearerToken(std::string_view header) {
+  size_t space = header.find(' ');
+  if (space == std::string_view::npos) return {};
+  std::string_view scheme = header.substr(0, space);
+  std::string_view token = header.substr(space + 1);
+  if (!EqualsIgnoreCase(scheme, "Bearer") || token.empty() ||
+      token.find(' ') != std::string_view::npos) {
+    return {};
+  }
+  return token;
+}
+
+HttpResponse Unauthorized(std::string_view message, bool invalid_token) {
+  HttpResponse response = ErrorResponse(401, "UNAUTHORIZED", message);
+  response.headers.Set("WWW-Authenticate", invalid_token
+                                               ? "Bearer realm=\"kvd\", error=\"invalid_token\""
+                                               : "Bearer realm=\"kvd\"");
+  return response;
+}
+
+}  // namespace
+
+Router::Router(store::Store& store, auth::TokenStore& tokens, ApiOptions options)
+    : tokens_(tokens),
+      options_(options),
+      native_(std::make_unique<NativeApi>(store, tokens, options_)) {
+  // Later route tables (simple-golang-kv at /kv and /webhooks, Invoke at
+  // /invoke, the admin panel at /ui) are mounted here the same way.
+  mounts_.push_back({"/api/v1", native_.get()});
+  mounts_.push_back({"/v1", native_.get()});
+  std::stable_sort(mounts_.begin(), mounts_.end(), [](const Mount& a, const Mount& b) {
+    return a.prefix.size() > b.prefix.size();
+  });
+}
+
+Router::~Router() = default;
+
+bool Router::Authenticate(const HttpRequest& request, Caller* caller,
+                          HttpResponse* refusal) const {
+  if (request.transport == Transport::kUnixSocket) {
+    caller->admin = true;
+    caller->tenant = kLocalTenant;
+    if (auto as = request.headers.Get("KV-Tenant"); as && !as->empty()) {
+      if (Status s = ValidateName(*as, "tenant"); !s.ok()) {
+        *refusal = ErrorFromStatus(s);
+        return false;
+      }
+      caller->tenant = std::string(*as);
+    }
+    return true;
+  }
+  caller->admin = false;
+  std::optional<std::string_view> header = request.headers.Get("Authorization");
+  std::string_view token = header ? BearerToken(*header) : std::string_view();
+  std::optional<std::string> tenant;
+  if (!token.empty()) tenant = tokens_.Lookup(token);
+  if (tenant) {
+    caller->tenant = std::move(*tenant);
+    return true;
+  }
+  if (options_.no_auth) {
+    caller->tenant = kLocalTenant;
+    return true;
+  }
+  if (token.empty()) {
+    *refusal = Unauthorized("Missing or invalid Authorization header", false);
+  } else {
+    *refusal = Unauthorized("Invalid API token", true);
+  }
+  return false;
+}
+
+const Router::Mount* Router::FindMount(const HttpRequest& request, std::string_view* path) const {
+  *path = request.raw_path.empty() ? std::string_view(request.path)
+                                   : std::string_view(request.raw_path);
+  for (const Mount& m : mounts_) {
+    if (path->substr(0, m.prefix.size()) == m.prefix &&
+        (path->size() == m.prefix.size() || (*path)[m.prefix.size()] == '/')) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<uint64_t> Router::BodyLimit(const HttpRequest& head) {
+  std::string_view path;
+  const Mount* mount = FindMount(head, &path);
+  if (mount == nullptr || mount->table != native_.get()) return std::nullopt;
+  if (head.method == "PUT" || head.method == "PATCH") return options_.max_value_bytes;
+  return kMaxSmallBodyBytes;
+}
+
+HttpResponse Router::Handle(const HttpRequest& request) {
+  std::string_view path;
+  const Mount* mount = FindMount(request, &path);
+
+  HttpResponse response;
+  if (mount == nullptr) {
+    response = ErrorResponse(404, "NOT_FOUND",
+                             "no such route: " + request.method + " " + std::string(path));
+    response.route = "(unmatched)";
+  } else {
+    Caller caller;
+    if (!Authenticate(request, &caller, &response)) {
+      response.route = "(unauthorized)";
+    } else {
+      response = mount->table->Handle(request, path.substr(mount->prefix.size()), caller);
+      response.route = mount->prefix + response.route;
+    }
+  }
+  if (request.method == "HEAD") response.body.clear();
+  return response;
+}
+
+}  // namespace kv::daemon
