@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR [WHICH...]: runs the benchmarks against a Release
+# build. WHICH: store (store vs raw RocksDB), http (kvd vs Redis); default all.
+# Figures on a shared 2-core machine are noisy: read them as ratios within
+# one run, and run twice before believing a difference under 1.5x.
+set -euo pipefail
+BUILD_DIR=${1:?usage: bench/run.sh BUILD_DIR [store|http]...}
+shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+which=("$@")
+[ ${#which[@]} -eq 0 ] && which=(store http)
+
+for w in "${which[@]}"; do
+  case "$w" in
+    store)
+      echo "== store vs raw RocksDB (100-byte values, 100k keys) =="
+      "$BUILD_DIR/bench/store_bench" --benchmark_repetitions=3 \
+        --benchmark_report_aggregates_only=true --benchmark_counters_tabular=true
+      ;;
+    http)
+      if [ -x "$HERE/kvd_vs_redis.sh" ]; then
+        "$HERE/kvd_vs_redis.sh" "$BUILD_DIR"
+      else
+        echo "bench: kvd_vs_redis.sh is not here yet" >&2
+      fi
+      ;;
+    *) echo "bench: unknown benchmark '$w' (store, http)" >&2; exit 2 ;;
+  esac
+done
