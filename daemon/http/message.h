@@ -4,6 +4,7 @@
 // cheap to compile.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,6 +50,15 @@ struct HttpRequest {
   std::optional<std::string_view> Query(std::string_view name) const;
 };
 
+// Percent-decodes `in` into *out ("%2F" -> "/"; with plus_is_space, "+" -> " "
+// as in query strings). False on a malformed escape ("%", "%zz").
+bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
+
+// Fills request->path, raw_path and query from an origin-form target
+// ("/path?a=1&b"). False when the target does not start with '/' or holds a
+// malformed escape; *request is then partly filled.
+bool ParseTarget(std::string_view target, HttpRequest* request);
+
 // Writes chunks of a streaming response (e.g. an NDJSON watch stream).
 // Write() returns false once the client has gone away or the server is
 // shutting down; the producer then returns.
@@ -78,6 +88,16 @@ class Handler {
  public:
   virtual ~Handler() = default;
   virtual HttpResponse Handle(const HttpRequest& request) = 0;
+
+  // The largest body the server may read for this request, asked once its
+  // headers have arrived (`head` has everything but the body). A larger
+  // Content-Length gets 413 before any of the body is read, a chunked body
+  // is cut off at the limit. Default: nullopt, the server's own limit
+  // (ServerOptions::max_body_bytes).
+  virtual std::optional<uint64_t> BodyLimit(const HttpRequest& head) {
+    (void)head;
+    return std::nullopt;
+  }
 };
 
 }  // namespace kv::daemon

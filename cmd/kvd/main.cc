@@ -1,0 +1,386 @@
+// kvd: the kv daemon. Parses its flags (each with a KVD_* environment twin;
+// the flag wins), binds its listeners, opens the store and the token list,
+// serves the HTTP APIs until SIGTERM or SIGINT, then drains and closes
+// everything in order. SIGHUP reopens the log file.
+//
+// Exit status: 0 after a clean shutdown, 1 when it cannot start (another kvd,
+// data directory in use or damaged, I/O error), 2 for a bad flag.
+//
+// Stdout carries exactly one line per listener once kvd accepts connections
+// ("listening on unix PATH", "listening on tcp 127.0.0.1:PORT"), for scripts
+// and tests (port 0 picks a free port); everything else goes to the log.
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "common/key.h"
+#include "common/status.h"
+#include "common/units.h"
+#include "daemon/api/router.h"
+#include "daemon/auth/token_store.h"
+#include "daemon/http/server.h"
+#include "daemon/log.h"
+#include "daemon/metrics.h"
+#include "daemon/store/store.h"
+
+#ifndef KV_VERSION
+#define KV_VERSION "unknown"
+#endif
+
+namespace kv::daemon {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+struct Flags {
+  std::string data_dir;
+  std::string socket;
+  std::string listen;
+  bool no_auth = false;
+  std::string max_key_bytes;
+  std::string max_value_bytes;
+  std::string quota_bytes;
+  bool fsync = false;
+  std::string log_file;
+  std::string log_level = "info";
+  // Hidden: for tests and tuning.
+  int io_threads = 2;
+  std::string idle_timeout;
+  std::string read_timeout;
+  std::string write_timeout;
+  std::string drain_timeout;
+  size_t max_connections = 1024;
+};
+
+struct Config {
+  std::string data_dir;
+  ServerOptions server;
+  store::StoreOptions store;
+  ApiOptions api;
+  std::string log_file;
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+std::string Getenv(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+std::string HomeDir() {
+  std::string home = Getenv("HOME");
+  if (!home.empty()) return home;
+  if (const passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return "/";
+}
+
+std::string DefaultDataDir() {
+  std::string xdg = Getenv("XDG_DATA_HOME");
+  if (!xdg.empty()) return xdg + "/kv";
+  return HomeDir() + "/.local/share/kv";
+}
+
+std::string DefaultSocket() {
+  std::string xdg = Getenv("XDG_RUNTIME_DIR");
+  if (!xdg.empty()) return xdg + "/kv/kvd.sock";
+  return "/tmp/kv-" + std::to_string(::getuid()) + "/kvd.sock";
+}
+
+Status SizeFlag(const std::string& flag, const std::string& text, uint64_t* out) {
+  if (text.empty()) return Status::Ok();
+  Result<uint64_t> n = ParseSize(text);
+  if (!n.ok()) return Status::InvalidArgument(flag + ": " + n.status().message());
+  if (*n == 0) return Status::InvalidArgument(flag + ": must be more than 0");
+  *out = *n;
+  return Status::Ok();
+}
+
+Status DurationFlag(const std::string& flag, const std::string& text, int64_t* out_ms) {
+  if (text.empty()) return Status::Ok();
+  Result<int64_t> ms = ParseDurationMs(text);
+  if (!ms.ok()) return Status::InvalidArgument(flag + ": " + ms.status().message());
+  *out_ms = *ms;
+  return Status::Ok();
+}
+
+// Checks the flags and turns them into the options of each part.
+Result<Config> BuildConfig(const Flags& f) {
+  Config c;
+  c.data_dir = f.data_dir.empty() ? DefaultDataDir() : f.data_dir;
+  c.server.unix_socket = f.socket.empty() ? DefaultSocket() : f.socket;
+
+  uint64_t max_key = kDefaultMaxKeyBytes, max_value = kDefaultMaxValueBytes;
+  uint64_t quota = c.store.default_quota_bytes;
+  if (Status s = SizeFlag("--max-key-bytes", f.max_key_bytes, &max_key); !s.ok()) return s;
+  if (Status s = SizeFlag("--max-value-bytes", f.max_value_bytes, &max_value); !s.ok()) return s;
+  if (Status s = SizeFlag("--quota-bytes", f.quota_bytes, &quota); !s.ok()) return s;
+  if (max_key > (1u << 20)) return Status::InvalidArgument("--max-key-bytes: at most 1MiB");
+  if (max_value > (uint64_t{1} << 30)) {
+    return Status::InvalidArgument("--max-value-bytes: at most 1GiB");
+  }
+
+  if (!f.listen.empty()) {
+    std::string listen = f.listen;
+    // A bare port means loopback.
+    if (listen.find_first_not_of("0123456789") == std::string::npos) listen = "127.0.0.1:" + listen;
+    Result<TcpAddress> address = ParseTcpAddress(listen);
+    if (!address.ok()) return Status::InvalidArgument("--listen: " + address.status().message());
+    if (f.no_auth && !address->loopback) {
+      return Status::InvalidArgument("--no-auth is refused with a non-loopback --listen address (" +
+                                     address->ip + "): anyone who can reach it could use kvd");
+    }
+    c.server.tcp_listen = listen;
+  }
+
+  Result<LogLevel> level = ParseLogLevel(f.log_level);
+  if (!level.ok()) return Status::InvalidArgument("--log-level: " + level.status().message());
+  c.log_level = *level;
+  c.log_file = f.log_file;
+
+  if (f.io_threads < 1 || f.io_threads > 64) {
+    return Status::InvalidArgument("--io-threads: expected 1 to 64");
+  }
+  if (f.max_connections < 1) return Status::InvalidArgument("--max-connections: at least 1");
+  c.server.io_threads = f.io_threads;
+  c.server.max_connections = f.max_connections;
+  c.server.max_body_bytes = max_value + (64 << 10);
+  if (Status s = DurationFlag("--idle-timeout", f.idle_timeout, &c.server.idle_timeout_ms); !s.ok()) {
+    return s;
+  }
+  if (Status s = DurationFlag("--read-timeout", f.read_timeout, &c.server.read_timeout_ms); !s.ok()) {
+    return s;
+  }
+  if (Status s = DurationFlag("--write-timeout", f.write_timeout, &c.server.write_timeout_ms);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = DurationFlag("--drain-timeout", f.drain_timeout, &c.server.drain_timeout_ms);
+      !s.ok()) {
+    return s;
+  }
+
+  c.store.data_dir = c.data_dir + "/db";
+  c.store.max_key_bytes = max_key;
+  c.store.max_value_bytes = max_value;
+  c.store.default_quota_bytes = quota;
+  c.store.fsync = f.fsync;
+
+  c.api.no_auth = f.no_auth;
+  c.api.max_key_bytes = max_key;
+  c.api.max_value_bytes = max_value;
+  return c;
+}
+
+// mkdir -p, new directories 0700: the data is the user's alone.
+Status MakeDataDir(const std::string& dir) {
+  std::string partial;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = dir.find('/', pos + 1);
+    partial = dir.substr(0, pos);
+    if (partial.empty()) continue;
+    if (::mkdir(partial.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::IOError("cannot create directory " + partial + ": " + std::strerror(errno));
+    }
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::IOError(dir + " is not a directory");
+  }
+  return Status::Ok();
+}
+
+void AddFlags(CLI::App& app, Flags& f) {
+  app.add_option("--data-dir", f.data_dir,
+                 "Where the data lives (default: $XDG_DATA_HOME/kv, else ~/.local/share/kv)")
+      ->envname("KVD_DATA_DIR");
+  app.add_option("--socket", f.socket,
+                 "Unix socket to listen on (default: $XDG_RUNTIME_DIR/kv/kvd.sock, else "
+                 "/tmp/kv-$UID/kvd.sock)")
+      ->envname("KVD_SOCKET");
+  app.add_option("--listen", f.listen,
+                 "Also listen on TCP at HOST:PORT (a bare PORT means 127.0.0.1; port 0 picks one)")
+      ->envname("KVD_LISTEN");
+  app.add_flag("--no-auth", f.no_auth,
+               "Serve TCP requests without a Bearer token (loopback addresses only)")
+      ->envname("KVD_NO_AUTH");
+  app.add_option("--max-key-bytes", f.max_key_bytes, "Longest key, e.g. 1KiB (default: 1024)")
+      ->envname("KVD_MAX_KEY_BYTES");
+  app.add_option("--max-value-bytes", f.max_value_bytes,
+                 "Largest value, e.g. 10MiB (default: 10MiB)")
+      ->envname("KVD_MAX_VALUE_BYTES");
+  app.add_option("--quota-bytes", f.quota_bytes,
+                 "Default quota per namespace, keys plus values (default: 1GiB)")
+      ->envname("KVD_QUOTA_BYTES");
+  app.add_flag("--fsync", f.fsync, "fsync the write-ahead log before acknowledging each write")
+      ->envname("KVD_FSYNC");
+  app.add_option("--log-file", f.log_file, "Log to this file instead of stderr (SIGHUP reopens it)")
+      ->envname("KVD_LOG_FILE");
+  app.add_option("--log-level", f.log_level, "debug, info, warn, error or off (default: info)")
+      ->envname("KVD_LOG_LEVEL");
+
+  // Hidden knobs, for tests and tuning (group "" hides them from --help).
+  app.add_option("--io-threads", f.io_threads, "I/O threads")->envname("KVD_IO_THREADS")->group("");
+  app.add_option("--idle-timeout", f.idle_timeout, "Keep-alive idle timeout")
+      ->envname("KVD_IDLE_TIMEOUT")
+      ->group("");
+  app.add_option("--read-timeout", f.read_timeout, "Time allowed to read one request")
+      ->envname("KVD_READ_TIMEOUT")
+      ->group("");
+  app.add_option("--write-timeout", f.write_timeout, "Time allowed to write one response")
+      ->envname("KVD_WRITE_TIMEOUT")
+      ->group("");
+  app.add_option("--drain-timeout", f.drain_timeout, "How long shutdown waits for requests")
+      ->envname("KVD_DRAIN_TIMEOUT")
+      ->group("");
+  app.add_option("--max-connections", f.max_connections, "Open connections at most")
+      ->envname("KVD_MAX_CONNECTIONS")
+      ->group("");
+}
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "kvd: %s\n", message.c_str());
+  return code;
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app("kvd: the kv daemon. Serves the keyvalue.dev API and kv's native API over a Unix "
+               "socket, and over TCP with --listen.",
+               "kvd");
+  app.set_version_flag("--version", std::string("kvd ") + KV_VERSION);
+  Flags flags;
+  AddFlags(app, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (char& ch : what) {
+      if (ch == '\n') ch = ' ';
+    }
+    return Fail(kExitUsage, what);
+  }
+
+  Result<Config> config = BuildConfig(flags);
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+
+  // Signals are taken synchronously by this thread (sigwait); every thread
+  // started from here on inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  logging::SetLevel(config->log_level);
+  if (Status s = logging::Open(config->log_file); !s.ok()) return Fail(kExitFailure, s.message());
+
+  // A failure to start is one "kvd: ..." line on stderr, and also a log line
+  // when the log is a file.
+  auto fail_start = [&](int code, const std::string& message) {
+    if (!config->log_file.empty()) logging::Error("cannot start: " + message);
+    return Fail(code, message);
+  };
+
+  // Listeners first: "another kvd is already listening" beats "data in use".
+  Result<std::unique_ptr<Server>> server = Server::Bind(config->server);
+  if (!server.ok()) {
+    return fail_start(server.status().IsInvalidArgument() ? kExitUsage : kExitFailure,
+                      server.status().message());
+  }
+  if (Status s = MakeDataDir(config->data_dir); !s.ok()) return fail_start(kExitFailure, s.message());
+  Result<std::unique_ptr<store::Store>> store = store::Store::Open(config->store);
+  if (!store.ok()) return fail_start(kExitFailure, store.status().message());
+  Result<std::unique_ptr<auth::TokenStore>> tokens =
+      auth::TokenStore::Open(config->data_dir + "/tokens.json");
+  if (!tokens.ok()) return fail_start(kExitFailure, tokens.status().message());
+  auto router = std::make_unique<Router>(**store, **tokens, config->api);
+
+  Metrics metrics;
+  store::Store* store_ptr = store->get();
+  metrics.SetStoreSource([store_ptr] {
+    StoreGauges g;
+    for (const store::Usage& u : store_ptr->ListNamespaces()) {
+      g.keys += u.keys;
+      g.bytes += u.bytes;
+      ++g.namespaces;
+    }
+    return g;
+  });
+
+  (*server)->Start(*router, &metrics);
+  logging::Info(std::string("kvd ") + KV_VERSION + " started (pid " + std::to_string(::getpid()) +
+                ", data " + config->data_dir + ")");
+  std::string ready = "listening on unix " + (*server)->unix_socket() + "\n";
+  if (!(*server)->tcp_endpoint().empty()) {
+    ready += "listening on tcp " + (*server)->tcp_endpoint() + "\n";
+  }
+  logging::Info("listening on unix " + (*server)->unix_socket());
+  if (!(*server)->tcp_endpoint().empty()) {
+    logging::Info("listening on tcp " + (*server)->tcp_endpoint() +
+                  (config->api.no_auth ? " (no auth)" : ""));
+  }
+  std::fwrite(ready.data(), 1, ready.size(), stdout);
+  std::fflush(stdout);
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      Status s = logging::Reopen();
+      if (s.ok()) {
+        logging::Info("SIGHUP: log file reopened");
+      } else {
+        logging::Error("SIGHUP: " + s.message());
+      }
+      continue;
+    }
+    logging::Info(std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+                  ": draining requests and shutting down");
+    break;
+  }
+
+  Status drained = (*server)->Shutdown();
+  if (!drained.ok()) {
+    // A stream may still be using the store: do not pull it away.
+    logging::Error("shutdown: " + drained.message() + "; exiting without closing the store");
+    std::_Exit(kExitFailure);
+  }
+  server->reset();
+  router.reset();
+  tokens->reset();
+  store->reset();  // closes the database
+  logging::Info("kvd stopped");
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace kv::daemon
+
+int main(int argc, char** argv) {
+  try {
+    return kv::daemon::Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kvd: unexpected error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "kvd: unexpected error\n");
+  }
+  return 1;
+}

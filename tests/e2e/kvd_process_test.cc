@@ -1,0 +1,312 @@
+// kvd as a process: flags and their environment twins, listeners, signals,
+// stale and live sockets, restart with data intact.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "tests/daemon/http/raw_client.h"
+#include "tests/e2e/kvd_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace kv::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<std::string> BaseArgs(const TempDir& dir) {
+  return {"--data-dir", dir.Sub("data"), "--socket", dir.Sub("run/kvd.sock")};
+}
+
+std::vector<std::string> With(std::vector<std::string> a, std::initializer_list<std::string> more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+std::optional<RawResponse> Get(const std::string& socket, const std::string& target) {
+  RawConnection c;
+  if (!c.ConnectUnix(socket)) return std::nullopt;
+  c.Send("GET " + target + " HTTP/1.1\r\nHost: kvd\r\n\r\n");
+  return c.ReadResponse();
+}
+
+std::optional<RawResponse> Put(const std::string& socket, const std::string& target,
+                               const std::string& body) {
+  RawConnection c;
+  if (!c.ConnectUnix(socket)) return std::nullopt;
+  c.Send("PUT " + target + " HTTP/1.1\r\nHost: kvd\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body);
+  return c.ReadResponse();
+}
+
+void MakeStaleSocket(const std::string& path) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  ::close(fd);  // the file stays; nobody listens
+}
+
+// One line, "kvd: ...".
+bool IsOneKvdLine(const std::string& err) {
+  return err.rfind("kvd: ", 0) == 0 && err.find('\n') == err.size() - 1;
+}
+
+}  // namespace
+
+TEST_CASE("kvd --help and --version", "[e2e]") {
+  KvdRun help = RunKvd({"--help"});
+  CHECK(help.exit_code == 0);
+  for (const char* flag : {"--data-dir", "--socket", "--listen", "--no-auth", "--max-key-bytes",
+                           "--max-value-bytes", "--quota-bytes", "--fsync", "--log-file",
+                           "--log-level", "KVD_DATA_DIR", "KVD_LISTEN"}) {
+    CHECK(help.out.find(flag) != std::string::npos);
+  }
+  CHECK(help.out.find("--io-threads") == std::string::npos);  // hidden
+
+  KvdRun version = RunKvd({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.out == std::string("kvd ") + KV_VERSION + "\n");
+}
+
+TEST_CASE("kvd refuses bad flags with one line and exit 2", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  auto base = BaseArgs(dir);
+  std::vector<std::vector<std::string>> cases = {
+      {"--bogus"},
+      With(base, {"--max-value-bytes", "10XB"}),
+      With(base, {"--max-key-bytes", "0"}),
+      With(base, {"--quota-bytes", "-5"}),
+      With(base, {"--log-level", "loud"}),
+      With(base, {"--listen", "nonsense"}),
+      With(base, {"--listen", "127.0.0.1:99999"}),
+      With(base, {"--listen", "0.0.0.0:0", "--no-auth"}),
+      With(base, {"--read-timeout", "soon"}),
+      With(base, {"--max-connections", "many"}),
+  };
+  for (const auto& args : cases) {
+    KvdRun run = RunKvd(args);
+    INFO("args: " << args.back() << " stderr: " << run.err);
+    CHECK(run.exit_code == 2);
+    CHECK(IsOneKvdLine(run.err));
+    CHECK(run.out.empty());
+  }
+  KvdRun no_auth = RunKvd(With(base, {"--listen", "0.0.0.0:0", "--no-auth"}));
+  CHECK(no_auth.err.find("--no-auth") != std::string::npos);
+
+  // The environment twin is checked the same way.
+  KvdRun env = RunKvd(base, {"KVD_MAX_VALUE_BYTES=lots"});
+  CHECK(env.exit_code == 2);
+  CHECK(IsOneKvdLine(env.err));
+  CHECK_FALSE(std::filesystem::exists(dir.Sub("run/kvd.sock")));
+}
+
+TEST_CASE("kvd serves on its socket and a TCP port, and SIGTERM stops it cleanly", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  KvdProcess kvd;
+  REQUIRE(kvd.Start(With(BaseArgs(dir), {"--listen", "127.0.0.1:0"})));
+  CHECK(kvd.unix_socket() == dir.Sub("run/kvd.sock"));
+  REQUIRE(kvd.tcp_port() != 0);
+
+  struct stat st;
+  REQUIRE(::stat(kvd.unix_socket().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat(dir.Sub("run").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+
+  auto over_unix = Get(kvd.unix_socket(), "/healthz");
+  REQUIRE(over_unix);
+  CHECK(over_unix->status == 200);
+  CHECK(over_unix->body == "{\"status\":\"ok\"}");
+  RawConnection tcp;
+  REQUIRE(tcp.ConnectTcp(kvd.tcp_port()));
+  tcp.Send("GET /healthz HTTP/1.1\r\nHost: kvd\r\n\r\n");
+  auto over_tcp = tcp.ReadResponse();
+  REQUIRE(over_tcp);
+  CHECK(over_tcp->status == 200);
+  auto metrics = Get(kvd.unix_socket(), "/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("kvd_http_requests_total{route=\"/healthz\",status=\"200\"}") !=
+        std::string::npos);
+  CHECK(metrics->body.find("kvd_keys ") != std::string::npos);
+
+  REQUIRE(kvd.Signal(SIGTERM));
+  CHECK(kvd.Wait(10s) == 0);
+  CHECK_FALSE(std::filesystem::exists(dir.Sub("run/kvd.sock")));
+  std::string err = kvd.Stderr();
+  CHECK(err.find("listening on tcp 127.0.0.1:") != std::string::npos);
+  CHECK(err.find("SIGTERM") != std::string::npos);
+  CHECK(err.find("kvd stopped") != std::string::npos);
+
+  // SIGINT too.
+  REQUIRE(kvd.Start(BaseArgs(dir)));
+  REQUIRE(kvd.Signal(SIGINT));
+  CHECK(kvd.Wait(10s) == 0);
+}
+
+TEST_CASE("a request in flight at SIGTERM completes, and the data survives a restart", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  KvdProcess kvd;
+  REQUIRE(kvd.Start(BaseArgs(dir)));
+  auto put = Put(kvd.unix_socket(), "/v1/kv/before", "kept");
+  REQUIRE(put);
+  REQUIRE(put->status == 201);
+
+  // Half a PUT, then SIGTERM, then the other half.
+  RawConnection c;
+  REQUIRE(c.ConnectUnix(kvd.unix_socket()));
+  REQUIRE(c.Send("PUT /v1/kv/inflight HTTP/1.1\r\nHost: kvd\r\nContent-Length: 10\r\n\r\n12345"));
+  std::this_thread::sleep_for(200ms);
+  REQUIRE(kvd.Signal(SIGTERM));
+  std::this_thread::sleep_for(300ms);
+  CHECK(kvd.Running());  // waiting for the request
+  REQUIRE(c.Send("67890"));
+  auto r = c.ReadResponse();
+  REQUIRE(r);
+  CHECK(r->status == 201);
+  CHECK(r->Header("Connection") == "close");
+  CHECK(kvd.Wait(10s) == 0);
+  CHECK_FALSE(std::filesystem::exists(dir.Sub("run/kvd.sock")));
+
+  REQUIRE(kvd.Start(BaseArgs(dir)));
+  auto before = Get(kvd.unix_socket(), "/v1/kv/before");
+  REQUIRE(before);
+  CHECK(before->status == 200);
+  CHECK(before->body == "kept");
+  auto inflight = Get(kvd.unix_socket(), "/v1/kv/inflight");
+  REQUIRE(inflight);
+  CHECK(inflight->status == 200);
+  CHECK(inflight->body == "1234567890");
+  REQUIRE(kvd.Signal(SIGTERM));
+  CHECK(kvd.Wait(10s) == 0);
+}
+
+TEST_CASE("a stale socket is replaced; a live kvd or a data directory in use is refused",
+          "[e2e]") {
+  TempDir dir("kvd-e2e");
+  std::string socket = dir.Sub("run/kvd.sock");
+  MakeStaleSocket(socket);
+  KvdProcess first;
+  REQUIRE(first.Start(BaseArgs(dir)));
+  CHECK(first.Stderr().find("removed stale socket") != std::string::npos);
+  auto health = Get(socket, "/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+
+  // Same socket, other data: refused, exit 1, one clear line.
+  KvdRun second = RunKvd({"--data-dir", dir.Sub("data2"), "--socket", socket});
+  CHECK(second.exit_code == 1);
+  CHECK(second.err == "kvd: another kvd is already listening on " + socket + "\n");
+  CHECK(second.out.empty());
+
+  // Same data, other socket: refused, exit 1, and its own socket is gone.
+  KvdRun third = RunKvd({"--data-dir", dir.Sub("data"), "--socket", dir.Sub("run/other.sock")});
+  CHECK(third.exit_code == 1);
+  CHECK(IsOneKvdLine(third.err));
+  CHECK(third.err.find("in use") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.Sub("run/other.sock")));
+
+  // The first one is unharmed.
+  health = Get(socket, "/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  first.Signal(SIGTERM);
+  CHECK(first.Wait(10s) == 0);
+}
+
+TEST_CASE("defaults come from XDG variables, and flags beat their KVD_* twins", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  KvdProcess kvd;
+  REQUIRE(kvd.Start({}, {"XDG_RUNTIME_DIR=" + dir.Sub("xdg-run"),
+                         "XDG_DATA_HOME=" + dir.Sub("xdg-data"), "KVD_SOCKET=", "KVD_DATA_DIR=",
+                         "KVD_LISTEN="}));
+  CHECK(kvd.unix_socket() == dir.Sub("xdg-run/kv/kvd.sock"));
+  CHECK(kvd.tcp_port() == 0);
+  CHECK(std::filesystem::exists(dir.Sub("xdg-data/kv/db")));
+  struct stat st;
+  REQUIRE(::stat(dir.Sub("xdg-run/kv").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  kvd.Signal(SIGTERM);
+  CHECK(kvd.Wait(10s) == 0);
+
+  // Environment only.
+  REQUIRE(kvd.Start({}, {"KVD_SOCKET=" + dir.Sub("env.sock"), "KVD_DATA_DIR=" + dir.Sub("d"),
+                         "KVD_LISTEN=127.0.0.1:0", "KVD_LOG_LEVEL=warn"}));
+  CHECK(kvd.unix_socket() == dir.Sub("env.sock"));
+  CHECK(kvd.tcp_port() != 0);
+  kvd.Signal(SIGTERM);
+  CHECK(kvd.Wait(10s) == 0);
+  CHECK(kvd.Stderr().find(" info ") == std::string::npos);  // warn level
+
+  // The flag wins over its twin.
+  REQUIRE(kvd.Start({"--socket", dir.Sub("flag.sock"), "--log-level", "info"},
+                    {"KVD_SOCKET=" + dir.Sub("env.sock"), "KVD_DATA_DIR=" + dir.Sub("d"),
+                     "KVD_LOG_LEVEL=loud"}));
+  CHECK(kvd.unix_socket() == dir.Sub("flag.sock"));
+  kvd.Signal(SIGTERM);
+  CHECK(kvd.Wait(10s) == 0);
+}
+
+TEST_CASE("SIGHUP reopens the log file", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  std::string log = dir.Sub("kvd.log");
+  KvdProcess kvd;
+  REQUIRE(kvd.Start(With(BaseArgs(dir), {"--log-file", log})));
+  CHECK(kvd.Stderr().empty());
+  CHECK(ReadWholeFile(log).find("listening on unix") != std::string::npos);
+  std::filesystem::rename(log, log + ".1");
+  REQUIRE(kvd.Signal(SIGHUP));
+  bool reopened = false;
+  for (int i = 0; i < 200 && !reopened; ++i) {
+    reopened = ReadWholeFile(log).find("log file reopened") != std::string::npos;
+    if (!reopened) std::this_thread::sleep_for(10ms);
+  }
+  CHECK(reopened);
+  CHECK(kvd.Running());
+  kvd.Signal(SIGTERM);
+  CHECK(kvd.Wait(10s) == 0);
+  CHECK(ReadWholeFile(log).find("kvd stopped") != std::string::npos);
+  CHECK(ReadWholeFile(log + ".1").find("kvd stopped") == std::string::npos);
+}
+
+TEST_CASE("kvd's hidden timeouts cut off a slow client; sizes take suffixes", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  KvdProcess kvd;
+  REQUIRE(kvd.Start(With(BaseArgs(dir), {"--max-value-bytes", "1KiB"}),
+                    {"KVD_READ_TIMEOUT=500ms"}));
+  RawConnection c;
+  REQUIRE(c.ConnectUnix(kvd.unix_socket()));
+  std::string request = "GET /healthz HTTP/1.1\r\nHost: kvd\r\nX-Pad: " + std::string(60, 'p') +
+                        "\r\n\r\n";
+  auto t0 = std::chrono::steady_clock::now();
+  bool cut = false;
+  for (size_t i = 0; i < request.size() && !cut; ++i) {
+    cut = !c.Send(request.substr(i, 1)) || c.WaitForClose(100ms);
+  }
+  CHECK(cut);
+  CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+
+  // 1KiB + 1 byte: refused before the body is sent.
+  RawConnection big;
+  REQUIRE(big.ConnectUnix(kvd.unix_socket()));
+  REQUIRE(big.Send("PUT /v1/kv/big HTTP/1.1\r\nHost: kvd\r\nContent-Length: 1025\r\n\r\n"));
+  auto r = big.ReadResponse(false, 3s);
+  REQUIRE(r);
+  CHECK(r->status == 413);
+  CHECK(r->body ==
+        "{\"error\":\"value is larger than the limit of 1024 bytes\",\"code\":"
+        "\"OBJECT_TOO_LARGE\",\"status\":413}");
+  kvd.Signal(SIGTERM);
+  CHECK(kvd.Wait(10s) == 0);
+}
+
+}  // namespace kv::testing
