@@ -121,7 +121,7 @@ TEST_CASE_METHOD(ApiFixture, "a tenant is tenant 'local' when its token says so"
   CHECK(Tcp("GET", "/v1/kv/k", local).body == "from-socket");
 }
 
-TEST_CASE("--no-auth: TCP without a token is the local tenant", "[rocksdb]") {
+TEST_CASE("no_auth (--no-auth): TCP without a token is the local tenant", "[rocksdb]") {
   ApiOptions options;
   options.no_auth = true;
   ApiFixture f(options);
