@@ -1,0 +1,432 @@
+#include "client/daemon_backend.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "common/base64.h"
+
+namespace kv::client {
+namespace {
+
+using Json = nlohmann::json;
+
+Json ParseJson(std::string_view body) { return Json::parse(body, nullptr, false); }
+
+// kvd's JSON error body, or the status line, as a Status of the right code.
+Status StatusFromReply(const HttpReply& reply, std::string_view what) {
+  std::string message;
+  std::string code;
+  Json body = ParseJson(reply.body);
+  if (body.is_object()) {
+    if (body.contains("error") && body["error"].is_string()) message = body["error"];
+    if (body.contains("code") && body["code"].is_string()) code = body["code"];
+  }
+  if (message.empty()) message = std::string(what) + ": HTTP " + std::to_string(reply.status);
+  switch (reply.status) {
+    case 400: case 415: return Status::InvalidArgument(message);
+    case 401: case 403: return Status::Unauthorized(message);
+    case 404: return Status::NotFound(message);
+    case 410: return Status::OutOfRange(message);
+    case 412: return Status::PreconditionFailed(message);
+    case 413:
+      if (code == "QUOTA_EXCEEDED") return Status::QuotaExceeded(message);
+      return Status::TooLarge(message);
+    case 503: return Status::Unavailable(message);
+    case 504: return Status::Timeout(message);
+    case 507: return Status::NoSpace(message);
+    default: return Status::Internal(message);
+  }
+}
+
+uint64_t JsonU64(const Json& j, const char* name) {
+  if (!j.contains(name)) return 0;
+  const Json& v = j[name];
+  if (v.is_number_unsigned() || v.is_number_integer()) return v.get<uint64_t>();
+  if (v.is_string()) {
+    uint64_t out = 0;
+    const std::string& s = v.get_ref<const std::string&>();
+    std::from_chars(s.data(), s.data() + s.size(), out);
+    return out;
+  }
+  return 0;
+}
+
+int64_t JsonI64(const Json& j, const char* name, int64_t missing) {
+  if (!j.contains(name) || !j[name].is_number()) return missing;
+  return j[name].get<int64_t>();
+}
+
+std::string JsonStr(const Json& j, const char* name) {
+  if (!j.contains(name) || !j[name].is_string()) return "";
+  return j[name].get<std::string>();
+}
+
+// A value as kvd embeds it in JSON ("encoding": json | text | base64), back
+// to its bytes.
+std::optional<std::string> DecodeValue(const Json& j) {
+  if (!j.contains("value")) return std::nullopt;
+  std::string enc = JsonStr(j, "encoding");
+  const Json& v = j["value"];
+  if (enc == "base64") {
+    if (!v.is_string()) return std::nullopt;
+    return Base64Decode(v.get_ref<const std::string&>());
+  }
+  if (enc == "text" || (enc.empty() && v.is_string())) return v.get<std::string>();
+  return v.dump();
+}
+
+std::string DecodeKey(const Json& j) {
+  std::string key = JsonStr(j, "key");
+  if (JsonStr(j, "key_encoding") == "base64") {
+    if (auto raw = Base64Decode(key)) return *raw;
+  }
+  return key;
+}
+
+KeyMeta MetaFromJson(const Json& j) {
+  KeyMeta m;
+  m.key = DecodeKey(j);
+  m.etag = JsonStr(j, "etag");
+  m.revision = JsonU64(j, "revision");
+  if (m.etag.empty() && m.revision) m.etag = std::to_string(m.revision);
+  m.create_revision = JsonU64(j, "create_revision");
+  m.size = JsonU64(j, "size");
+  m.content_type = JsonStr(j, "content_type");
+  m.created_ms = JsonI64(j, "created_ms", 0);
+  m.updated_ms = JsonI64(j, "updated_ms", 0);
+  m.expire_at_ms = JsonI64(j, "expire_at_ms", 0);
+  m.ttl_ms = JsonI64(j, "ttl_ms", -1);
+  return m;
+}
+
+int64_t HeaderI64(const HttpReply& r, std::string_view name, int64_t missing) {
+  auto h = r.Header(name);
+  if (!h) return missing;
+  int64_t v = missing;
+  std::from_chars(h->data(), h->data() + h->size(), v);
+  return v;
+}
+
+std::string Unquote(std::string_view etag) {
+  if (etag.starts_with("W/")) etag.remove_prefix(2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return std::string(etag);
+}
+
+class DaemonBackend final : public Backend {
+ public:
+  DaemonBackend(std::unique_ptr<HttpClient> http, DaemonBackendOptions options)
+      : http_(std::move(http)), opt_(std::move(options)) {}
+
+  std::string Name() const override { return opt_.name; }
+  Capabilities Caps() const override { return opt_.caps; }
+  void SetScope(const Scope& scope) override { opt_.scope = scope; }
+  const Scope& scope() const override { return opt_.scope; }
+
+  Result<Value> Get(std::string_view key) override {
+    auto r = Call("GET", KeyPath(key));
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "get");
+    Value v;
+    v.bytes = std::move(r->body);
+    v.meta.key.assign(key);
+    v.meta.etag = Unquote(r->Header("ETag").value_or(""));
+    v.meta.revision = static_cast<uint64_t>(HeaderI64(*r, "KV-Revision", 0));
+    v.meta.create_revision = static_cast<uint64_t>(HeaderI64(*r, "KV-Created-Revision", 0));
+    v.meta.size = v.bytes.size();
+    v.meta.content_type = std::string(r->Header("Content-Type").value_or(""));
+    v.meta.expire_at_ms = HeaderI64(*r, "KV-Expires-At", 0);
+    v.meta.ttl_ms = HeaderI64(*r, "KV-TTL-Ms", -1);
+    return v;
+  }
+
+  Result<KeyMeta> Meta(std::string_view key) override {
+    if (!opt_.caps.list) {  // keyvalue.dev: HEAD is all there is
+      auto r = Call("HEAD", KeyPath(key));
+      if (!r.ok()) return r.status();
+      if (r->status != 200) return StatusFromReply(*r, "meta");
+      KeyMeta m;
+      m.key.assign(key);
+      m.etag = Unquote(r->Header("ETag").value_or(""));
+      m.size = static_cast<uint64_t>(HeaderI64(*r, "Content-Length", 0));
+      m.content_type = std::string(r->Header("Content-Type").value_or(""));
+      return m;
+    }
+    return MetaCall("GET", KeyPath(key) + "/meta", "", "meta");
+  }
+
+  Result<KeyMeta> Set(std::string_view key, std::string_view value,
+                      const SetOptions& o) override {
+    if (o.ttl_ms > 0 && !opt_.caps.ttl) return NotSupported(opt_.name, "TTL");
+    HttpCall call = NewCall("PUT", KeyPath(key));
+    call.body.assign(value);
+    if (!o.content_type.empty()) call.headers.emplace_back("Content-Type", o.content_type);
+    if (o.ttl_ms > 0) call.headers.emplace_back("KV-TTL", std::to_string(o.ttl_ms) + "ms");
+    if (o.keep_ttl) call.headers.emplace_back("KV-Keep-TTL", "1");
+    AddCondition(o.condition, &call);
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 200 && r->status != 201) return StatusFromReply(*r, "set");
+    KeyMeta m;
+    m.key.assign(key);
+    Json body = ParseJson(r->body);
+    if (body.is_object()) {
+      m.etag = Unquote(JsonStr(body, "etag"));
+      m.revision = JsonU64(body, "revision");
+      m.expire_at_ms = JsonI64(body, "expire_at_ms", 0);
+    }
+    if (m.etag.empty()) m.etag = Unquote(r->Header("ETag").value_or(""));
+    m.size = value.size();
+    m.content_type = o.content_type;
+    return m;
+  }
+
+  Result<uint64_t> Delete(std::string_view key, const Condition& condition) override {
+    HttpCall call = NewCall("DELETE", KeyPath(key));
+    AddCondition(condition, &call);
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 204 && r->status != 200) return StatusFromReply(*r, "del");
+    return static_cast<uint64_t>(HeaderI64(*r, "KV-Revision", 0));
+  }
+
+  Result<ListPage> List(const ListRequest& q) override {
+    if (!opt_.caps.list) return NotSupported(opt_.name, "ls");
+    std::string target = Base() + "/v1/keys?prefix=" + PercentEncode(q.prefix);
+    if (q.limit) target += "&limit=" + std::to_string(q.limit);
+    if (!q.cursor.empty()) target += "&cursor=" + PercentEncode(q.cursor);
+    if (q.values) target += "&values=1";
+    for (const auto& w : q.where) target += "&where=" + PercentEncode(w);
+    auto r = Call("GET", target);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "ls");
+    Json body = ParseJson(r->body);
+    if (!body.is_object() || !body.contains("keys") || !body["keys"].is_array()) {
+      return Status::Internal("kvd sent a key list kv cannot read");
+    }
+    ListPage page;
+    for (const Json& k : body["keys"]) {
+      ListedKey lk;
+      lk.meta = MetaFromJson(k);
+      if (q.values) lk.value = DecodeValue(k);
+      page.keys.push_back(std::move(lk));
+    }
+    page.next_cursor = JsonStr(body, "next_cursor");
+    return page;
+  }
+
+  Result<std::string> Incr(std::string_view key, int64_t by) override {
+    if (!opt_.caps.incr) return NotSupported(opt_.name, "incr");
+    auto r = Call("POST", KeyPath(key) + "/incr?by=" + std::to_string(by));
+    if (!r.ok()) return r.status();
+    if (r->status != 200 && r->status != 201) return StatusFromReply(*r, "incr");
+    return r->body;
+  }
+
+  Result<std::string> Patch(std::string_view key, std::string_view patch) override {
+    if (!opt_.caps.patch) return NotSupported(opt_.name, "patch");
+    HttpCall call = NewCall("PATCH", KeyPath(key));
+    call.headers.emplace_back("Content-Type", "application/merge-patch+json");
+    call.body.assign(patch);
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 200 && r->status != 201) return StatusFromReply(*r, "patch");
+    return r->body;
+  }
+
+  Result<KeyMeta> Expire(std::string_view key, int64_t ttl_ms) override {
+    if (!opt_.caps.ttl) return NotSupported(opt_.name, "expire");
+    return MetaCall("POST", KeyPath(key) + "/expire?ttl=" + std::to_string(ttl_ms) + "ms", "",
+                    "expire");
+  }
+
+  Result<KeyMeta> Persist(std::string_view key) override {
+    if (!opt_.caps.ttl) return NotSupported(opt_.name, "persist");
+    return MetaCall("POST", KeyPath(key) + "/persist", "", "persist");
+  }
+
+  Result<uint64_t> Clear() override {
+    if (!opt_.caps.clear) return NotSupported(opt_.name, "clear");
+    auto r = Call("DELETE", Base() + "/v1/keys?confirm=1");
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "clear");
+    return JsonU64(ParseJson(r->body), "deleted");
+  }
+
+  Result<std::vector<NamespaceStats>> Stats(bool all) override {
+    if (!opt_.caps.stats) return NotSupported(opt_.name, "stats");
+    auto r = Call("GET", Base() + (all ? "/v1/namespaces" : "/v1/stats"));
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "stats");
+    Json body = ParseJson(r->body);
+    std::vector<NamespaceStats> out;
+    auto one = [](const Json& j) {
+      NamespaceStats s;
+      s.tenant = JsonStr(j, "tenant");
+      s.ns = JsonStr(j, "namespace");
+      s.app = JsonStr(j, "app");
+      s.keys = JsonU64(j, "keys");
+      s.bytes = JsonU64(j, "bytes");
+      s.quota_bytes = JsonU64(j, "quota_bytes");
+      return s;
+    };
+    if (all && body.is_object() && body.contains("namespaces") && body["namespaces"].is_array()) {
+      for (const Json& j : body["namespaces"]) out.push_back(one(j));
+    } else if (!all && body.is_object()) {
+      out.push_back(one(body));
+    } else {
+      return Status::Internal("kvd sent statistics kv cannot read");
+    }
+    return out;
+  }
+
+  Status Watch(const WatchRequest& q, const std::function<bool(const Event&)>& on_event) override {
+    if (!opt_.caps.watch) return NotSupported(opt_.name, "watch");
+    std::string target = Base() + "/v1/watch?prefix=" + PercentEncode(q.prefix);
+    if (q.since) target += "&since=" + std::to_string(*q.since);
+    if (!q.follow) target += "&follow=0";
+    std::string pending;
+    Status stream_error;
+    auto r = http_->Stream(NewCall("GET", target), [&](std::string_view data) {
+      pending.append(data);
+      size_t start = 0;
+      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+        Json j = ParseJson(std::string_view(pending).substr(start, nl - start));
+        if (!j.is_object()) continue;
+        if (j.contains("error")) {  // the server ended the stream with an error
+          HttpReply fake;
+          fake.status = static_cast<int>(JsonU64(j, "status"));
+          fake.body = j.dump();
+          stream_error = StatusFromReply(fake, "watch");
+          return false;
+        }
+        Event e;
+        e.revision = JsonU64(j, "revision");
+        e.type = JsonStr(j, "type");
+        e.key = DecodeKey(j);
+        e.ns = JsonStr(j, "namespace");
+        e.app = JsonStr(j, "app");
+        e.time_ms = JsonI64(j, "time_ms", 0);
+        e.size = JsonU64(j, "size");
+        e.content_type = JsonStr(j, "content_type");
+        e.expire_at_ms = JsonI64(j, "expire_at_ms", 0);
+        e.value = DecodeValue(j);
+        if (!on_event(e)) {
+          pending.clear();
+          return false;
+        }
+      }
+      pending.erase(0, start);
+      return true;
+    });
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "watch");
+    return stream_error;
+  }
+
+  Result<TokenInfo> CreateToken(std::string_view tenant) override {
+    if (!opt_.caps.tokens) return NotSupported(opt_.name, "token administration");
+    HttpCall call = NewCall("POST", Base() + "/v1/admin/tokens");
+    call.headers.emplace_back("Content-Type", "application/json");
+    call.body = Json{{"tenant", tenant}}.dump();
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 201 && r->status != 200) return StatusFromReply(*r, "token create");
+    return TokenFromJson(ParseJson(r->body));
+  }
+
+  Result<std::vector<TokenInfo>> ListTokens() override {
+    if (!opt_.caps.tokens) return NotSupported(opt_.name, "token administration");
+    auto r = Call("GET", Base() + "/v1/admin/tokens");
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "token ls");
+    Json body = ParseJson(r->body);
+    std::vector<TokenInfo> out;
+    if (body.is_object() && body.contains("tokens") && body["tokens"].is_array()) {
+      for (const Json& t : body["tokens"]) out.push_back(TokenFromJson(t));
+    }
+    return out;
+  }
+
+  Status RevokeToken(std::string_view id) override {
+    if (!opt_.caps.tokens) return NotSupported(opt_.name, "token administration");
+    auto r = Call("DELETE", Base() + "/v1/admin/tokens/" + PercentEncode(id));
+    if (!r.ok()) return r.status();
+    if (r->status != 204 && r->status != 200) return StatusFromReply(*r, "token revoke");
+    return Status::Ok();
+  }
+
+ private:
+  static TokenInfo TokenFromJson(const Json& j) {
+    TokenInfo t;
+    if (!j.is_object()) return t;
+    t.id = JsonStr(j, "id");
+    t.tenant = JsonStr(j, "tenant");
+    t.created_ms = JsonI64(j, "created_ms", 0);
+    t.token = JsonStr(j, "token");
+    return t;
+  }
+
+  std::string Base() const { return opt_.base_path; }
+  std::string KeyPath(std::string_view key) const {
+    return Base() + "/v1/kv/" + PercentEncode(key);
+  }
+
+  HttpCall NewCall(std::string method, std::string target) const {
+    HttpCall call;
+    call.method = std::move(method);
+    call.target = std::move(target);
+    if (!opt_.token.empty()) call.headers.emplace_back("Authorization", "Bearer " + opt_.token);
+    call.headers.emplace_back("KV-Namespace", opt_.scope.ns);
+    call.headers.emplace_back("KV-App-Name", opt_.scope.app);
+    return call;
+  }
+
+  static void AddCondition(const Condition& c, HttpCall* call) {
+    switch (c.kind) {
+      case Condition::Kind::kNone: break;
+      case Condition::Kind::kIfMatch:
+        call->headers.emplace_back("If-Match", "\"" + c.etag + "\"");
+        break;
+      case Condition::Kind::kIfAbsent: call->headers.emplace_back("If-None-Match", "*"); break;
+      case Condition::Kind::kIfExists: call->headers.emplace_back("KV-If-Exists", "1"); break;
+    }
+  }
+
+  Result<HttpReply> Call(std::string method, std::string target) {
+    return http_->Send(NewCall(std::move(method), std::move(target)));
+  }
+
+  Result<KeyMeta> MetaCall(std::string method, std::string target, std::string body,
+                           std::string_view what) {
+    HttpCall call = NewCall(std::move(method), std::move(target));
+    call.body = std::move(body);
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, what);
+    Json j = ParseJson(r->body);
+    if (!j.is_object()) return Status::Internal("kvd sent metadata kv cannot read");
+    return MetaFromJson(j);
+  }
+
+  std::unique_ptr<HttpClient> http_;
+  DaemonBackendOptions opt_;
+};
+
+}  // namespace
+
+Capabilities KvdCapabilities() {
+  Capabilities c;
+  c.ttl = c.list = c.where = c.incr = c.patch = c.clear = c.watch = c.stats = c.tokens = true;
+  return c;
+}
+
+std::unique_ptr<Backend> NewDaemonBackend(std::unique_ptr<HttpClient> http,
+                                          DaemonBackendOptions options) {
+  return std::make_unique<DaemonBackend>(std::move(http), std::move(options));
+}
+
+}  // namespace kv::client

@@ -1,0 +1,340 @@
+// The only translation unit of kv that includes Boost.Beast.
+#include "client/fd_http_client.h"
+
+#include "common/units.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <strings.h>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace kv::client {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+
+std::optional<std::string_view> HttpReply::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+  }
+  return std::nullopt;
+}
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '.' || c == '_' || c == '~' || c == ':';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// A blocking-looking stream over a non-blocking socket: every read and write
+// waits with poll() up to the deadline. Satisfies Beast's SyncReadStream and
+// SyncWriteStream.
+class FdStream {
+ public:
+  FdStream(int fd, int64_t timeout_ms) : fd_(fd), timeout_ms_(timeout_ms) {}
+  void set_timeout(int64_t ms) { timeout_ms_ = ms; }
+
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers, beast::error_code& ec) {
+    net::mutable_buffer b = beast::buffers_front(buffers);
+    if (b.size() == 0) return 0;
+    for (;;) {
+      ssize_t n = ::recv(fd_, b.data(), b.size(), 0);
+      if (n > 0) return static_cast<size_t>(n);
+      if (n == 0) {
+        ec = net::error::eof;
+        return 0;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec.assign(errno, beast::system_category());
+        return 0;
+      }
+      if (!Wait(POLLIN, ec)) return 0;
+    }
+  }
+  template <class MutableBufferSequence>
+  size_t read_some(const MutableBufferSequence& buffers) {
+    beast::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw beast::system_error(ec);
+    return n;
+  }
+
+  template <class ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers, beast::error_code& ec) {
+    net::const_buffer b = beast::buffers_front(buffers);
+    if (b.size() == 0) return 0;
+    for (;;) {
+      ssize_t n = ::send(fd_, b.data(), b.size(), MSG_NOSIGNAL);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        ec.assign(errno, beast::system_category());
+        return 0;
+      }
+      if (!Wait(POLLOUT, ec)) return 0;
+    }
+  }
+  template <class ConstBufferSequence>
+  size_t write_some(const ConstBufferSequence& buffers) {
+    beast::error_code ec;
+    size_t n = write_some(buffers, ec);
+    if (ec) throw beast::system_error(ec);
+    return n;
+  }
+
+ private:
+  bool Wait(short events, beast::error_code& ec) {
+    pollfd p{fd_, events, 0};
+    for (;;) {
+      int r = ::poll(&p, 1, timeout_ms_ < 0 ? -1 : static_cast<int>(timeout_ms_));
+      if (r > 0) return true;
+      if (r == 0) {
+        ec = beast::error::timeout;
+        return false;
+      }
+      if (errno != EINTR) {
+        ec.assign(errno, beast::system_category());
+        return false;
+      }
+    }
+  }
+
+  int fd_;
+  int64_t timeout_ms_;
+};
+
+bool Idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE";
+}
+
+class FdHttpClient final : public HttpClient {
+ public:
+  FdHttpClient(SocketAddress address, int64_t timeout_ms)
+      : address_(std::move(address)), timeout_ms_(timeout_ms) {}
+  ~FdHttpClient() override { Close(); }
+
+  Result<HttpReply> Send(const HttpCall& call) override {
+    return Exchange(call, nullptr);
+  }
+  Result<HttpReply> Stream(const HttpCall& call,
+                           const std::function<bool(std::string_view)>& on_data) override {
+    return Exchange(call, &on_data);
+  }
+  std::string Describe() const override {
+    if (!address_.unix_path.empty()) return "unix:" + address_.unix_path;
+    return address_.host + ":" + std::to_string(address_.port);
+  }
+
+ private:
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    used_ = false;
+    buffer_.clear();
+  }
+
+  Status Connect() {
+    if (!address_.unix_path.empty()) return ConnectUnix();
+    return ConnectTcp();
+  }
+
+  Status ConnectUnix() {
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (address_.unix_path.size() >= sizeof sa.sun_path) {
+      return Status::InvalidArgument("socket path is too long: " + address_.unix_path);
+    }
+    std::memcpy(sa.sun_path, address_.unix_path.c_str(), address_.unix_path.size() + 1);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return Status::Unavailable(std::string("socket: ") + std::strerror(errno));
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 && errno != EINPROGRESS) {
+      int err = errno;
+      ::close(fd);
+      return Status::Unavailable("cannot connect to kvd at " + Describe() + ": " +
+                                 std::strerror(err));
+    }
+    fd_ = fd;
+    return Status::Ok();
+  }
+
+  Status ConnectTcp() {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    std::string port = std::to_string(address_.port);
+    int gai = ::getaddrinfo(address_.host.c_str(), port.c_str(), &hints, &res);
+    if (gai != 0) {
+      return Status::Unavailable("cannot resolve " + address_.host + ": " + gai_strerror(gai));
+    }
+    std::string last = "no address";
+    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+      int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      if (fd < 0) continue;
+      int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+      if (rc != 0 && errno == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        int r = ::poll(&p, 1, static_cast<int>(timeout_ms_));
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (r == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+          rc = 0;
+        } else {
+          errno = r == 0 ? ETIMEDOUT : err;
+        }
+      }
+      if (rc == 0) {
+        int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        fd_ = fd;
+        ::freeaddrinfo(res);
+        return Status::Ok();
+      }
+      last = std::strerror(errno);
+      ::close(fd);
+    }
+    ::freeaddrinfo(res);
+    return Status::Unavailable("cannot connect to " + Describe() + ": " + last);
+  }
+
+  Status FromBeast(const beast::error_code& ec, std::string_view during) {
+    if (ec == beast::error::timeout) {
+      return Status::Timeout(Describe() + " did not answer within " + FormatDurationMs(timeout_ms_));
+    }
+    return Status::Unavailable("connection to " + Describe() + " failed while " +
+                               std::string(during) + ": " + ec.message());
+  }
+
+  Result<HttpReply> Exchange(const HttpCall& call,
+                             const std::function<bool(std::string_view)>* on_data) {
+    for (int attempt = 0;; ++attempt) {
+      if (fd_ < 0) {
+        if (Status s = Connect(); !s.ok()) return s;
+      }
+      const bool reused = used_;
+      used_ = true;
+      FdStream stream(fd_, timeout_ms_);
+
+      http::request<http::string_body> req;
+      req.method_string(call.method);
+      req.target(call.target);
+      req.version(11);
+      req.set(http::field::host, address_.unix_path.empty() ? address_.host : "localhost");
+      for (const auto& [k, v] : call.headers) req.insert(k, v);
+      req.body() = call.body;
+      req.keep_alive(true);
+      req.prepare_payload();
+      beast::error_code ec;
+      http::write(stream, req, ec);
+      if (ec) {
+        Close();
+        if (reused && attempt == 0) continue;  // the server closed an idle connection
+        return FromBeast(ec, "sending");
+      }
+
+      http::response_parser<http::buffer_body> parser;
+      parser.body_limit(boost::none);
+      parser.header_limit(64 * 1024);
+      if (call.method == "HEAD") parser.skip(true);
+      http::read_header(stream, buffer_, parser, ec);
+      if (ec) {
+        Close();
+        bool nothing_read = ec == net::error::eof || ec == net::error::connection_reset;
+        if (reused && attempt == 0 && nothing_read && Idempotent(call.method)) continue;
+        return FromBeast(ec, "waiting for the answer");
+      }
+      HttpReply reply;
+      const auto& head = parser.get();
+      reply.status = static_cast<int>(head.result_int());
+      for (const auto& f : head) reply.headers.emplace_back(f.name_string(), f.value());
+      const bool streaming = on_data != nullptr && reply.status / 100 == 2;
+      if (streaming) stream.set_timeout(-1);  // a watch may be quiet for hours
+
+      char chunk[16384];
+      while (!parser.is_done()) {
+        parser.get().body().data = chunk;
+        parser.get().body().size = sizeof chunk;
+        http::read(stream, buffer_, parser, ec);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) {
+          Close();
+          if (streaming && (ec == net::error::eof || ec == http::error::partial_message)) {
+            return reply;  // the server ended the stream
+          }
+          return FromBeast(ec, "reading the answer");
+        }
+        size_t n = sizeof chunk - parser.get().body().size;
+        if (n == 0) continue;
+        if (streaming) {
+          if (!(*on_data)(std::string_view(chunk, n))) {
+            Close();  // the rest of the stream is not wanted
+            return reply;
+          }
+        } else {
+          reply.body.append(chunk, n);
+        }
+      }
+      if (!parser.keep_alive()) Close();
+      return reply;
+    }
+  }
+
+  SocketAddress address_;
+  int64_t timeout_ms_;
+  int fd_ = -1;
+  bool used_ = false;  // a request went over this connection already
+  beast::flat_buffer buffer_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpClient> NewFdHttpClient(SocketAddress address, int64_t timeout_ms) {
+  return std::make_unique<FdHttpClient>(std::move(address), timeout_ms);
+}
+
+bool UnixSocketAnswers(const std::string& path) {
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) return false;
+  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace kv::client
