@@ -21,13 +21,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -126,7 +126,7 @@ std::string RemoteName(const typename Protocol::socket& socket) {
 class SessionBase : public std::enable_shared_from_this<SessionBase> {
  public:
   virtual ~SessionBase() = default;
-  // Both post to the session's strand; callable from any thread.
+  // Both post to the session's I/O thread; callable from any thread.
   virtual void Drain() = 0;
   virtual void ForceClose() = 0;
 };
@@ -247,6 +247,8 @@ class Session : public SessionBase {
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
     // The body limit is set once the headers are in (see OnHeader).
     parser_->body_limit(boost::none);
+    deadline_set_ = false;
+    start_ = Clock::time_point();
     if (buffer_.size() > 0) return ReadHeader();
     // Idle: wait for the first byte of the next request.
     phase_ = Phase::kIdle;
@@ -266,12 +268,38 @@ class Session : public SessionBase {
     ReadHeader();
   }
 
+  // Parses what is already buffered, up to the end of the headers
+  // (header_only) or of the message. Most requests arrive whole in the first
+  // read, so this saves a trip through the I/O loop per request.
+  void ParseBuffered(bool header_only, beast::error_code& ec) {
+    while (buffer_.size() > 0 &&
+           !(header_only ? parser_->is_header_done() : parser_->is_done())) {
+      size_t n = parser_->put(buffer_.data(), ec);
+      buffer_.consume(n);
+      if (ec == http::error::need_more) {
+        ec = {};
+        return;
+      }
+      if (ec || n == 0) return;
+    }
+  }
+
+  // One deadline for the whole request, from its first byte.
+  void ArmReadDeadline() {
+    if (deadline_set_) return;
+    deadline_set_ = true;
+    stream_.expires_after(Ms(state_->options.read_timeout_ms));
+  }
+
   void ReadHeader() {
     phase_ = Phase::kReading;
-    // One deadline for the whole request, from its first byte.
-    stream_.expires_after(Ms(state_->options.read_timeout_ms));
+    beast::error_code ec;
+    ParseBuffered(/*header_only=*/true, ec);
+    if (ec) return OnReadError(ec);
+    if (parser_->is_header_done()) return OnHeader({});
+    ArmReadDeadline();
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+                            [self = Self()](beast::error_code rec, size_t) { self->OnHeader(rec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -318,6 +346,7 @@ class Session : public SessionBase {
     auto expect = msg.find(http::field::expect);
     if (version_ >= 11 && expect != msg.end() && IEquals(ToStd(expect->value()), "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      ArmReadDeadline();
       net::async_write(stream_, net::buffer(kContinue, sizeof kContinue - 1),
                        [self = Self()](beast::error_code wec, size_t) {
                          if (wec) return self->Close();
@@ -329,9 +358,14 @@ class Session : public SessionBase {
   }
 
   void ReadBody() {
+    beast::error_code ec;
+    ParseBuffered(/*header_only=*/false, ec);
+    if (ec) return OnReadError(ec);
+    if (parser_->is_done()) return OnRequest();
+    ArmReadDeadline();
     http::async_read(stream_, buffer_, *parser_,
-                     [self = Self()](beast::error_code ec, size_t) {
-                       if (ec) return self->OnReadError(ec);
+                     [self = Self()](beast::error_code rec, size_t) {
+                       if (rec) return self->OnReadError(rec);
                        self->OnRequest();
                      });
   }
@@ -604,7 +638,7 @@ class Session : public SessionBase {
 
   bool StreamClosed() const { return stream_closed_.load() || state_->draining.load(); }
 
-  // Producer thread: hands the chunk to the strand and waits until it is written.
+  // Producer thread: hands the chunk to the I/O thread and waits until it is written.
   bool StreamWrite(std::string_view chunk) {
     if (chunk.empty()) return !StreamClosed();
     std::unique_lock<std::mutex> lock(stream_mu_);
@@ -674,11 +708,11 @@ class Session : public SessionBase {
 
   std::shared_ptr<State> state_;
   Stream stream_;
-  net::any_io_executor executor_;  // the connection's strand
+  net::any_io_executor executor_;  // the connection's io_context (one thread)
   const Transport transport_;
   const std::string remote_;
 
-  // Strand only.
+  // I/O thread only.
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpRequest request_;
@@ -692,20 +726,36 @@ class Session : public SessionBase {
   uint64_t limit_ = 0;
   bool limit_is_value_ = false;
   size_t linger_left_ = 0;
+  bool deadline_set_ = false;
   Clock::time_point start_;
   std::optional<http::response<http::empty_body>> stream_response_;
   std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
   std::function<void(StreamWriter&)> producer_;
   bool finish_requested_ = false;
   bool finish_done_ = false;
-  bool write_failed_ = false;  // set under stream_mu_, read on the strand
+  bool write_failed_ = false;  // set under stream_mu_, read on the I/O thread
 
-  // Shared between the strand and the producer thread.
+  // Shared between the I/O thread and the producer thread.
   std::mutex stream_mu_;
   std::condition_variable stream_cv_;
   std::atomic<bool> stream_closed_{false};
   bool write_busy_ = false;  // guarded by stream_mu_
   std::string out_;          // the chunk being written; touched only while !write_busy_ by the producer
+};
+
+// The I/O threads: one io_context per thread, each connection on one of them
+// (round robin), so a connection's handlers never run concurrently and the
+// threads do not wake each other for every request.
+struct IoPool {
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::atomic<size_t> next{0};
+
+  explicit IoPool(int threads) {
+    for (int i = 0; i < std::max(1, threads); ++i) {
+      contexts.push_back(std::make_unique<net::io_context>(1));
+    }
+  }
+  net::io_context& Next() { return *contexts[next.fetch_add(1) % contexts.size()]; }
 };
 
 class ListenerBase {
@@ -722,9 +772,9 @@ class Listener : public ListenerBase,
   using Acceptor = typename Protocol::acceptor;
   using Socket = typename Protocol::socket;
 
-  Listener(net::io_context& ioc, Acceptor acceptor, std::shared_ptr<State> state,
-           Transport transport, std::string name)
-      : ioc_(ioc),
+  Listener(IoPool& pool, Acceptor acceptor, std::shared_ptr<State> state, Transport transport,
+           std::string name)
+      : pool_(pool),
         acceptor_(std::move(acceptor)),
         timer_(acceptor_.get_executor()),
         state_(std::move(state)),
@@ -746,7 +796,7 @@ class Listener : public ListenerBase,
  private:
   void Accept() {
     if (!acceptor_.is_open()) return;
-    acceptor_.async_accept(net::make_strand(ioc_),
+    acceptor_.async_accept(pool_.Next(),
                            [self = this->shared_from_this()](beast::error_code ec, Socket socket) {
                              self->OnAccept(ec, std::move(socket));
                            });
@@ -781,7 +831,7 @@ class Listener : public ListenerBase,
     Accept();
   }
 
-  net::io_context& ioc_;
+  IoPool& pool_;
   Acceptor acceptor_;
   net::steady_timer timer_;
   std::shared_ptr<State> state_;
@@ -912,8 +962,7 @@ Result<TcpAddress> ParseTcpAddress(std::string_view text) {
 class Server::Impl {
  public:
   explicit Impl(ServerOptions options)
-      : state_(std::make_shared<State>()),
-        ioc_(std::make_unique<net::io_context>(std::max(1, options.io_threads))) {
+      : state_(std::make_shared<State>()), pool_(options.io_threads) {
     state_->options = std::move(options);
   }
 
@@ -931,7 +980,7 @@ class Server::Impl {
     if (!s.ok()) return s;
     s = ClaimSocketPath(path);
     if (!s.ok()) return s;
-    UnixProtocol::acceptor acceptor(net::make_strand(*ioc_));
+    UnixProtocol::acceptor acceptor(*pool_.contexts[0]);
     beast::error_code ec;
     acceptor.open(UnixProtocol(), ec);
     if (!ec) acceptor.bind(UnixProtocol::endpoint(path), ec);
@@ -948,7 +997,7 @@ class Server::Impl {
     acceptor.listen(net::socket_base::max_listen_connections, ec);
     if (ec) return Status::IOError("cannot listen on " + path + ": " + ec.message());
     listeners_.push_back(std::make_shared<Listener<UnixProtocol, UnixStream>>(
-        *ioc_, std::move(acceptor), state_, Transport::kUnixSocket, "unix " + path));
+        pool_, std::move(acceptor), state_, Transport::kUnixSocket, "unix " + path));
     return Status::Ok();
   }
 
@@ -959,7 +1008,7 @@ class Server::Impl {
     auto ip = net::ip::make_address(address->ip, ec);
     if (ec) return Status::InvalidArgument("bad listen address " + address->ip);
     tcp::endpoint endpoint(ip, address->port);
-    tcp::acceptor acceptor(net::make_strand(*ioc_));
+    tcp::acceptor acceptor(*pool_.contexts[0]);
     acceptor.open(endpoint.protocol(), ec);
     if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) acceptor.bind(endpoint, ec);
@@ -973,21 +1022,20 @@ class Server::Impl {
     tcp_endpoint_ = ip.is_v6() ? "[" + ip.to_string() + "]:" + std::to_string(tcp_port_)
                                : ip.to_string() + ":" + std::to_string(tcp_port_);
     listeners_.push_back(std::make_shared<Listener<tcp, TcpStream>>(
-        *ioc_, std::move(acceptor), state_, Transport::kTcp, "tcp " + tcp_endpoint_));
+        pool_, std::move(acceptor), state_, Transport::kTcp, "tcp " + tcp_endpoint_));
     return Status::Ok();
   }
 
   void Start(Handler& handler, Metrics* metrics) {
     state_->handler = &handler;
     state_->metrics = metrics;
-    work_.emplace(ioc_->get_executor());
+    for (auto& ioc : pool_.contexts) work_.emplace_back(ioc->get_executor());
     for (auto& l : listeners_) l->Start();
-    int n = std::max(1, state_->options.io_threads);
-    for (int i = 0; i < n; ++i) {
-      threads_.emplace_back([this] {
+    for (auto& ioc : pool_.contexts) {
+      threads_.emplace_back([ctx = ioc.get()] {
         for (;;) {
           try {
-            ioc_->run();
+            ctx->run();
             return;
           } catch (...) {
             logging::Error("an I/O thread caught an exception; going on");
@@ -1029,8 +1077,8 @@ class Server::Impl {
         std::unique_lock<std::mutex> lock(state_->mu);
         state_->cv.wait_for(lock, std::chrono::seconds(1), all_done);
       }
-      work_.reset();
-      ioc_->stop();
+      work_.clear();
+      for (auto& ioc : pool_.contexts) ioc->stop();
       for (auto& t : threads_) t.join();
       threads_.clear();
       // Stream producers see Closed(); they must return before the handler goes.
@@ -1057,8 +1105,8 @@ class Server::Impl {
   }
 
   std::shared_ptr<State> state_;
-  std::unique_ptr<net::io_context> ioc_;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  IoPool pool_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::shared_ptr<ListenerBase>> listeners_;
   std::vector<std::thread> threads_;
   bool started_ = false;
@@ -1077,7 +1125,7 @@ Server::~Server() {
   (void)impl_->Shutdown();
   // Sessions still queued in the io_context go with it, before the state.
   impl_->listeners_.clear();
-  impl_->ioc_.reset();
+  impl_->pool_.contexts.clear();
 }
 
 Result<std::unique_ptr<Server>> Server::Bind(ServerOptions options) {

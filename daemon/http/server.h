@@ -2,10 +2,13 @@
 // header so that only server.cc compiles Beast.
 //
 // Listeners: a Unix socket (always, in kvd) and optionally TCP. One session
-// template serves both. Each connection is served on its own strand by a small
-// pool of I/O threads: it reads one request at a time (keep-alive, no
-// pipelining), calls the Handler on the I/O thread (handlers may block
-// briefly, e.g. on RocksDB), and writes the response. The server answers
+// template serves both. A small pool of I/O threads, one io_context each,
+// serves the connections; each connection stays on one thread (round robin),
+// which serializes its handlers without strands and spares the threads from
+// waking each other per request. A connection reads one request at a time
+// (keep-alive, no pipelining), calls the Handler on its I/O thread (handlers
+// may block briefly, e.g. on RocksDB: the other connections of that thread
+// wait meanwhile), and writes the response. The server answers
 // /healthz and /metrics itself, and records every request's route, status and
 // latency into Metrics.
 //

@@ -239,6 +239,37 @@ TEST_CASE("keep-alive serves several requests on one connection", "[http]") {
   CHECK(c.WaitForClose(2s));
 }
 
+TEST_CASE("many clients at once, on both listeners", "[http]") {
+  Fixture f;
+  constexpr int kClients = 16;
+  constexpr int kRequests = 100;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      RawConnection c;
+      bool connected = i % 2 ? c.ConnectUnix(f.socket()) : c.ConnectTcp(f.port());
+      if (!connected) return;
+      for (int n = 0; n < kRequests; ++n) {
+        std::string body = std::to_string(i * 1000 + n);
+        if (!c.Send(Request("PUT", "/echo/c" + std::to_string(i),
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n") +
+                    body)) {
+          return;
+        }
+        auto r = c.ReadResponse();
+        if (r && r->status == 200 &&
+            r->body == "PUT /echo/c" + std::to_string(i) + " /echo/c" + std::to_string(i) +
+                           (i % 2 ? " unix" : " tcp") + " body=" + std::to_string(body.size())) {
+          ok++;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(ok == kClients * kRequests);
+}
+
 TEST_CASE("HEAD sends the headers of the body but not the body", "[http]") {
   Fixture f;
   RawConnection c;
