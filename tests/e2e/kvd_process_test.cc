@@ -1,6 +1,7 @@
 // kvd as a process: flags and their environment twins, listeners, signals,
 // stale and live sockets, restart with data intact.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -9,6 +10,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -305,6 +308,60 @@ TEST_CASE("kvd's hidden timeouts cut off a slow client; sizes take suffixes", "[
   CHECK(r->body ==
         "{\"error\":\"value is larger than the limit of 1024 bytes\",\"code\":"
         "\"OBJECT_TOO_LARGE\",\"status\":413}");
+  kvd.Signal(SIGTERM);
+  CHECK(kvd.Wait(10s) == 0);
+}
+
+// Reads utime+stime of a process, in clock ticks.
+long CpuTicks(pid_t pid) {
+  std::string stat = ReadWholeFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream in(stat.substr(close + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+TEST_CASE("kvd out of file descriptors backs off, then accepts again", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  KvdProcess kvd;
+  // kvd inherits a low descriptor limit; this process gets its own back.
+  rlimit saved;
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  bool started = kvd.Start(With(BaseArgs(dir), {"--listen", "127.0.0.1:0"}));
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &saved) == 0);
+  REQUIRE(started);
+
+  std::vector<std::unique_ptr<RawConnection>> flood;
+  for (int i = 0; i < 100; ++i) {
+    auto c = std::make_unique<RawConnection>();
+    if (c->ConnectTcp(kvd.tcp_port())) flood.push_back(std::move(c));
+  }
+  std::this_thread::sleep_for(300ms);
+  long before = CpuTicks(kvd.pid());
+  std::this_thread::sleep_for(1s);
+  long spent = CpuTicks(kvd.pid()) - before;
+  CHECK(spent >= 0);
+  CHECK(spent < sysconf(_SC_CLK_TCK) / 4);  // under 25% of a core: no busy loop
+  CHECK(kvd.Stderr().find("Too many open files") != std::string::npos);
+  CHECK(kvd.Running());
+
+  flood.clear();
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    auto r = Get(kvd.unix_socket(), "/healthz");
+    served = r && r->status == 200;
+    if (!served) std::this_thread::sleep_for(50ms);
+  }
+  CHECK(served);
   kvd.Signal(SIGTERM);
   CHECK(kvd.Wait(10s) == 0);
 }
