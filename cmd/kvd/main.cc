@@ -8,7 +8,8 @@
 //
 // Stdout carries exactly one line per listener once kvd accepts connections
 // ("listening on unix PATH", "listening on tcp 127.0.0.1:PORT"), for scripts
-// and tests (port 0 picks a free port); everything else goes to the log.
+// and tests (port 0 picks a free port), unless stdout is the log file itself;
+// everything else goes to the log.
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -250,6 +251,15 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->group("");
 }
 
+// True when stdout is the log file itself (kv's auto-start points both at
+// it): the listening lines are in the log already.
+bool StdoutIsFile(const std::string& path) {
+  if (path.empty()) return false;
+  struct stat out, file;
+  return ::fstat(STDOUT_FILENO, &out) == 0 && ::stat(path.c_str(), &file) == 0 &&
+         out.st_dev == file.st_dev && out.st_ino == file.st_ino;
+}
+
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "kvd: %s\n", message.c_str());
   return code;
@@ -337,8 +347,10 @@ int Run(int argc, char** argv) {
     logging::Info("listening on tcp " + (*server)->tcp_endpoint() +
                   (config->api.no_auth ? " (no auth)" : ""));
   }
-  std::fwrite(ready.data(), 1, ready.size(), stdout);
-  std::fflush(stdout);
+  if (!StdoutIsFile(config->log_file)) {
+    std::fwrite(ready.data(), 1, ready.size(), stdout);
+    std::fflush(stdout);
+  }
 
   for (;;) {
     int sig = 0;
