@@ -1,0 +1,320 @@
+#include "cmd/kv/json_text.h"
+
+#include <cctype>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "common/base64.h"
+
+namespace kv::cli {
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    size_t n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (static_cast<size_t>(end - p) <= n) return false;
+    for (size_t i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) return false;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+bool IsJsonContentType(std::string_view content_type) {
+  std::string t;
+  for (char ch : content_type) {
+    if (ch == ';') break;
+    if (ch == ' ' || ch == '\t') continue;
+    t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  }
+  if (t == "application/json") return true;
+  return t.size() > 5 && t.find('/') != std::string::npos && t.ends_with("+json");
+}
+
+namespace {
+
+// `s` with every byte that is not part of a well-formed UTF-8 sequence
+// replaced by U+FFFD.
+std::string ReplaceInvalidUtf8(std::string_view s) {
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t len = 1;
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0xF0) {
+      len = 4;
+    } else if (c >= 0xE0) {
+      len = 3;
+    } else if (c >= 0xC0) {
+      len = 2;
+    }
+    if (c < 0x80 || (i + len <= s.size() && IsValidUtf8(s.substr(i, len)))) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  std::string fixed;
+  if (!IsValidUtf8(s)) {
+    fixed = ReplaceInvalidUtf8(s);
+    s = fixed;
+  }
+  out.push_back('"');
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void JsonObject::Name(std::string_view name) {
+  if (!first_) text_.push_back(',');
+  first_ = false;
+  AppendJsonString(text_, name);
+  text_.push_back(':');
+}
+
+JsonObject& JsonObject::Str(std::string_view name, std::string_view value) {
+  Name(name);
+  AppendJsonString(text_, value);
+  return *this;
+}
+
+JsonObject& JsonObject::Int(std::string_view name, int64_t value) {
+  Name(name);
+  text_ += std::to_string(value);
+  return *this;
+}
+
+JsonObject& JsonObject::Uint(std::string_view name, uint64_t value) {
+  Name(name);
+  text_ += std::to_string(value);
+  return *this;
+}
+
+JsonObject& JsonObject::Bool(std::string_view name, bool value) {
+  Name(name);
+  text_ += value ? "true" : "false";
+  return *this;
+}
+
+JsonObject& JsonObject::Null(std::string_view name) {
+  Name(name);
+  text_ += "null";
+  return *this;
+}
+
+JsonObject& JsonObject::MsOrNull(std::string_view name, int64_t value, bool zero_is_null) {
+  if (value < 0 || (zero_is_null && value == 0)) return Null(name);
+  return Int(name, value);
+}
+
+JsonObject& JsonObject::Raw(std::string_view name, std::string_view json) {
+  Name(name);
+  text_ += json;
+  return *this;
+}
+
+std::string JsonObject::Done() {
+  text_.push_back('}');
+  return std::move(text_);
+}
+
+const char* ValueEncodingName(ValueEncoding encoding) {
+  switch (encoding) {
+    case ValueEncoding::kJson: return "json";
+    case ValueEncoding::kText: return "text";
+    case ValueEncoding::kBase64: return "base64";
+  }
+  return "base64";
+}
+
+ValueEncoding EncodeValue(std::string_view bytes, std::string_view content_type,
+                          std::string* json_out) {
+  json_out->clear();
+  if (IsJsonContentType(content_type)) {
+    auto doc = nlohmann::ordered_json::parse(bytes, nullptr, false);
+    if (!doc.is_discarded()) {
+      // Verbatim when it can sit on one line as it is: no line break and no
+      // byte-order mark (which nlohmann skips but JSON forbids mid-text).
+      bool verbatim = bytes.find_first_of("\r\n") == std::string_view::npos &&
+                      !bytes.starts_with("\xEF\xBB\xBF");
+      if (verbatim) {
+        size_t b = bytes.find_first_not_of(" \t");
+        size_t e = bytes.find_last_not_of(" \t");
+        json_out->assign(bytes.substr(b, e - b + 1));
+      } else {
+        *json_out = doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+      }
+      return ValueEncoding::kJson;
+    }
+  }
+  if (IsValidUtf8(bytes)) {
+    AppendJsonString(*json_out, bytes);
+    return ValueEncoding::kText;
+  }
+  AppendJsonString(*json_out, Base64Encode(bytes));
+  return ValueEncoding::kBase64;
+}
+
+void PutKey(JsonObject& object, std::string_view key) {
+  if (IsValidUtf8(key)) {
+    object.Str("key", key);
+  } else {
+    object.Str("key", Base64Encode(key)).Str("key_encoding", "base64");
+  }
+}
+
+void PutValue(JsonObject& object, std::string_view bytes, std::string_view content_type,
+              bool omit_json_encoding) {
+  std::string json;
+  ValueEncoding encoding = EncodeValue(bytes, content_type, &json);
+  object.Raw("value", json);
+  if (encoding == ValueEncoding::kJson && omit_json_encoding) return;
+  object.Str("encoding", ValueEncodingName(encoding));
+}
+
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+void SkipSpace(std::string_view t, size_t& i) {
+  while (i < t.size() && IsSpace(t[i])) ++i;
+}
+
+// REQUIRES: t[i] == '"'. Leaves i after the closing quote; false if unclosed.
+bool SkipString(std::string_view t, size_t& i, bool* escaped) {
+  ++i;
+  while (i < t.size()) {
+    char c = t[i];
+    if (c == '\\') {
+      if (escaped) *escaped = true;
+      i += 2;
+      continue;
+    }
+    ++i;
+    if (c == '"') return true;
+  }
+  return false;
+}
+
+bool SkipValue(std::string_view t, size_t& i) {
+  if (i >= t.size()) return false;
+  char c = t[i];
+  if (c == '"') return SkipString(t, i, nullptr);
+  if (c == '{' || c == '[') {
+    int depth = 0;
+    while (i < t.size()) {
+      char d = t[i];
+      if (d == '"') {
+        if (!SkipString(t, i, nullptr)) return false;
+        continue;
+      }
+      if (d == '{' || d == '[') ++depth;
+      if (d == '}' || d == ']') {
+        --depth;
+        if (depth == 0) {
+          ++i;
+          return true;
+        }
+      }
+      ++i;
+    }
+    return false;
+  }
+  size_t start = i;
+  while (i < t.size() && !IsSpace(t[i]) && t[i] != ',' && t[i] != '}' && t[i] != ']') ++i;
+  return i > start;
+}
+
+}  // namespace
+
+bool ForEachMember(std::string_view text,
+                   const std::function<void(const std::string&, std::string_view)>& on_member) {
+  size_t i = 0;
+  if (text.starts_with("\xEF\xBB\xBF")) i = 3;
+  SkipSpace(text, i);
+  if (i >= text.size() || text[i] != '{') return false;
+  ++i;
+  SkipSpace(text, i);
+  if (i < text.size() && text[i] == '}') return true;
+  while (i < text.size()) {
+    if (text[i] != '"') return false;
+    size_t name_start = i;
+    bool escaped = false;
+    if (!SkipString(text, i, &escaped)) return false;
+    std::string_view quoted = text.substr(name_start, i - name_start);
+    std::string name;
+    if (escaped) {
+      auto decoded = nlohmann::json::parse(quoted, nullptr, false);
+      if (decoded.is_discarded() || !decoded.is_string()) return false;
+      name = decoded.get<std::string>();
+    } else {
+      name.assign(quoted.substr(1, quoted.size() - 2));
+    }
+    SkipSpace(text, i);
+    if (i >= text.size() || text[i] != ':') return false;
+    ++i;
+    SkipSpace(text, i);
+    size_t value_start = i;
+    if (!SkipValue(text, i)) return false;
+    on_member(name, text.substr(value_start, i - value_start));
+    SkipSpace(text, i);
+    if (i >= text.size()) return false;
+    if (text[i] == '}') return true;
+    if (text[i] != ',') return false;
+    ++i;
+    SkipSpace(text, i);
+  }
+  return false;
+}
+
+}  // namespace kv::cli

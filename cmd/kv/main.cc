@@ -1,0 +1,42 @@
+// kv: the command line tool. Everything but the process itself (streams,
+// terminals, the real backend opener, the last-resort catch) lives in
+// kv_cli (cmd/kv/app.h).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "client/connect.h"
+#include "cmd/kv/app.h"
+#include "cmd/kv/context.h"
+#include "cmd/kv/exit_codes.h"
+
+int main(int argc, char** argv) {
+  try {
+    std::ios::sync_with_stdio(false);
+    kv::cli::Io io;
+    io.in = &std::cin;
+    io.out = &std::cout;
+    io.err = &std::cerr;
+    io.stdin_tty = ::isatty(STDIN_FILENO) == 1;
+    io.stdout_tty = ::isatty(STDOUT_FILENO) == 1;
+    io.stderr_tty = ::isatty(STDERR_FILENO) == 1;
+    struct stat st;
+    if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
+      io.stdin_size = static_cast<uint64_t>(st.st_size);
+    }
+    kv::cli::Context ctx(io, [](const kv::client::ConnectOptions& options) {
+      return kv::client::OpenBackend(options);
+    });
+    int code = kv::cli::RunArgv(ctx, argc, argv);
+    std::cout.flush();
+    return code;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kv: unexpected error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "kv: unexpected error\n");
+  }
+  return kv::cli::kExitNotFound;  // STYLE.md item 5: the catch-all exits 1
+}
