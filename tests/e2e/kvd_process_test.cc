@@ -328,6 +328,12 @@ long CpuTicks(pid_t pid) {
 }
 
 TEST_CASE("kvd out of file descriptors backs off, then accepts again", "[e2e]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // In KV_SANITIZE builds UBSan's vptr check probes memory through a pipe,
+  // which fails without a spare descriptor: it then reports bogus errors.
+  WARN("skipped in sanitizer builds");
+  return;
+#endif
   TempDir dir("kvd-e2e");
   KvdProcess kvd;
   // kvd inherits a low descriptor limit; this process gets its own back.
