@@ -37,7 +37,7 @@ TEST_CASE("usage errors exit 2 with one kv: line and never connect", "[unit]") {
   CHECK(h.opens() == 0);
 }
 
-TEST_CASE("no command: help on stderr, exit 2", "[unit]") {
+TEST_CASE("no command: help on stderr / exit 2", "[unit]") {
   CliHarness h;
   CHECK(h.Run("") == kExitUsage);
   CHECK(h.out().empty());
@@ -81,7 +81,7 @@ TEST_CASE("a word that names a command is still a key or value", "[unit]") {
   CHECK(h.out() == "-5");
 }
 
-TEST_CASE("get, set, has, del and their exit codes", "[unit]") {
+TEST_CASE("get / set / has / del and their exit codes", "[unit]") {
   CliHarness h;
   CHECK(h.Run("get k") == kExitNotFound);
   CHECK(h.err() == "kv: key not found: k\n");
@@ -125,7 +125,7 @@ TEST_CASE("errors of the backend map to exit codes", "[unit]") {
   CHECK(h.err() == "kv: fake does not support watch\n");
 }
 
-TEST_CASE("ls pages on its own; --limit stops and gives the cursor", "[unit]") {
+TEST_CASE("ls pages on its own - --limit stops and gives the cursor", "[unit]") {
   CliHarness h;
   for (int i = 0; i < 5; ++i) REQUIRE(h.Run("set k" + std::to_string(i) + " v") == 0);
   REQUIRE(h.Run("set other v") == 0);
@@ -144,7 +144,7 @@ TEST_CASE("ls pages on its own; --limit stops and gives the cursor", "[unit]") {
   CHECK(h.out() == "k4\tv\n");
 }
 
-TEST_CASE("ttl, expire, persist, incr, decr, patch", "[unit]") {
+TEST_CASE("ttl / expire / persist / incr / decr / patch", "[unit]") {
   CliHarness h;
   CHECK(h.Run("ttl k") == kExitNotFound);
   REQUIRE(h.Run("set k v") == 0);
@@ -237,7 +237,7 @@ TEST_CASE("import: parallel writes keep the last line per key", "[unit]") {
   for (int k = 0; k < 100; ++k) CHECK(h.store().data["k" + std::to_string(k)].bytes == std::to_string(2900 + k));
 }
 
-TEST_CASE("import: a bad line names its number; a plain object works", "[unit]") {
+TEST_CASE("import: a bad line names its number - a plain object works", "[unit]") {
   CliHarness h;
   CHECK(h.Run("import", "{\"key\":\"a\",\"value\":1}\n\n{\"key\":\"b\"}\n") == kExitUsage);
   CHECK(h.err() == "kv: line 3: missing \"value\"\n");
@@ -289,7 +289,7 @@ TEST_CASE("ParseImportLine", "[unit]") {
   CHECK(ParseImportLine(R"({"key":1,"value":1})", &r).IsInvalidArgument());
 }
 
-TEST_CASE("settings: flag, then environment, then profile, then defaults", "[unit]") {
+TEST_CASE("settings: flag / then environment / then profile / then defaults", "[unit]") {
   testing::TempDir dir;
   std::string config = dir.Sub("config.toml");
   CliHarness h({{"KV_CONFIG", config}});
@@ -363,7 +363,7 @@ TEST_CASE("profile commands", "[unit]") {
   CHECK(h.Run("profile add 'bad name'") == kExitUsage);
 }
 
-TEST_CASE("one context across lines: no stale flags, one connection", "[unit]") {
+TEST_CASE("one context across lines: no stale flags / one connection", "[unit]") {
   CliHarness h;
   REQUIRE(h.Run("-n first set a 1 --ttl 1h -o json") == 0);
   CHECK_FALSE(h.out().empty());
@@ -378,7 +378,7 @@ TEST_CASE("one context across lines: no stale flags, one connection", "[unit]") 
   CHECK(h.opens() == 2);  // new connection settings: a new backend
 }
 
-TEST_CASE("output defaults: table on a terminal, raw otherwise", "[unit]") {
+TEST_CASE("output defaults: table on a terminal / raw otherwise", "[unit]") {
   CliHarness h;
   REQUIRE(h.Run("set k v") == 0);
   REQUIRE(h.Run("get k") == 0);
@@ -390,7 +390,7 @@ TEST_CASE("output defaults: table on a terminal, raw otherwise", "[unit]") {
   CHECK(h.out() == "v");
 }
 
-TEST_CASE("colour: a terminal, unless NO_COLOR or TERM=dumb", "[unit]") {
+TEST_CASE("colour: a terminal / unless NO_COLOR or TERM=dumb", "[unit]") {
   CliHarness h;
   h.set_tty(false, true);
   CHECK(h.ctx().color());

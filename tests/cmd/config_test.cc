@@ -27,7 +27,7 @@ TEST_CASE("a missing config file is an empty config", "[unit]") {
   CHECK(c->profiles.empty());
 }
 
-TEST_CASE("profiles are saved 0600, read back, replaced, used and removed", "[unit]") {
+TEST_CASE("profiles are saved 0600 / read back / replaced / used and removed", "[unit]") {
   testing::TempDir dir;
   std::string path = dir.Sub("cfg/kv/config.toml");
   REQUIRE(SaveProfile(path, {"prod", "http://10.0.0.5:7379", "kv_secret", "shop", ""}, false).ok());

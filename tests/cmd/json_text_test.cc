@@ -50,7 +50,7 @@ TEST_CASE("JsonObject builds one line of valid JSON", "[unit]") {
   CHECK_FALSE(nlohmann::json::parse(text, nullptr, false).is_discarded());
 }
 
-TEST_CASE("EncodeValue: JSON verbatim, text, base64", "[unit]") {
+TEST_CASE("EncodeValue: JSON verbatim / text / base64", "[unit]") {
   std::string json;
   CHECK(EncodeValue(R"({"b": 1, "a": [ 2 ]})", "application/json", &json) == ValueEncoding::kJson);
   CHECK(json == R"({"b": 1, "a": [ 2 ]})");  // bytes kept, member order kept

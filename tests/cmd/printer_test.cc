@@ -59,7 +59,7 @@ TEST_CASE("HumanTtl and RemainingTtlMs", "[unit]") {
   CHECK(RemainingTtlMs(m, 1000) == 1234);
 }
 
-TEST_CASE("get: raw is the exact bytes, table ends the line, json documents", "[unit]") {
+TEST_CASE("get: raw is the exact bytes / table ends the line / json documents", "[unit]") {
   client::Value v;
   v.bytes = std::string("a\0b\xFF", 4);
   v.meta = SampleMeta();
@@ -186,7 +186,7 @@ TEST_CASE("ls lines", "[unit]") {
   }
 }
 
-TEST_CASE("ttl, counters, documents", "[unit]") {
+TEST_CASE("ttl / counters / documents", "[unit]") {
   client::KeyMeta m = SampleMeta();
   {
     Out o(OutputMode::kRaw);
@@ -242,7 +242,7 @@ TEST_CASE("events", "[unit]") {
   CHECK(table.str() == "12  create  k  (2 B)  {}\n");
 }
 
-TEST_CASE("stats, tokens, profiles, daemon, version", "[unit]") {
+TEST_CASE("stats / tokens / profiles / daemon / version", "[unit]") {
   client::NamespaceStats s{"local", "default", "default", 3, 2048, 0};
   client::NamespaceStats t{"local", "shop", "web", 10, 1 << 20, 1 << 30};
   {
