@@ -332,6 +332,9 @@ int Run(int argc, char** argv) {
       g.bytes += u.bytes;
       ++g.namespaces;
     }
+    store::Store::Counters c = store_ptr->GetCounters();
+    g.expired_total = c.expired_total;
+    g.wal_syncs_total = c.wal_syncs_total;
     return g;
   });
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
@@ -129,6 +130,12 @@ class Store::Impl {
   Status CompactAll();
 
   const StoreOptions& options() const { return opt_; }
+  Store::Counters GetCounters() const {
+    Store::Counters c;
+    c.expired_total = expired_total_.load(std::memory_order_relaxed);
+    if (statistics_) c.wal_syncs_total = statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
+    return c;
+  }
   const RevisionSequencer& revisions() const { return revs_; }
   uint64_t event_floor() const { return event_floor_.load(); }
 
@@ -167,6 +174,8 @@ class Store::Impl {
   KeyLocks locks_;
   RevisionSequencer revs_;
   std::atomic<uint64_t> event_floor_{0};
+  std::atomic<uint64_t> expired_total_{0};
+  std::shared_ptr<rocksdb::Statistics> statistics_;  // tickers only, for metrics
   bool loaded_ = false;  // the database was opened and verified as ours
   int64_t last_trim_ms_ = 0;  // guarded by expire_mu_
   std::mutex expire_mu_;      // one ExpireDue at a time
@@ -212,6 +221,9 @@ Status Store::Impl::OpenDatabase() {
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
   db_options.paranoid_checks = true;
+  statistics_ = rocksdb::CreateDBStatistics();
+  statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
+  db_options.statistics = statistics_;
 
   auto cache = rocksdb::NewLRUCache(64 << 20);
   rocksdb::BlockBasedTableOptions table;
@@ -512,6 +524,7 @@ Result<WriteResult> Store::Impl::Apply(std::string_view ns, std::string_view key
     Release(ns, delta.keys, delta.bytes);
     return s;
   }
+  if (expired) expired_total_.fetch_add(1, std::memory_order_relaxed);
   return result;
 }
 
@@ -755,6 +768,7 @@ Result<uint64_t> Store::Impl::ExpireDue() {
         return s;
       }
       ++expired;
+      expired_total_.fetch_add(1, std::memory_order_relaxed);
     }
   }
   if (Status s = TrimEvents(now); !s.ok()) return s;
@@ -987,6 +1001,7 @@ uint64_t Store::WaitForRevision(uint64_t after, int64_t timeout_ms) const {
 uint64_t Store::EventFloor() const { return impl_->event_floor(); }
 Result<uint64_t> Store::ExpireDue() { return impl_->ExpireDue(); }
 Status Store::CompactAll() { return impl_->CompactAll(); }
+Store::Counters Store::GetCounters() const { return impl_->GetCounters(); }
 const StoreOptions& Store::options() const { return impl_->options(); }
 
 }  // namespace kv::store

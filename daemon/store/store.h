@@ -208,6 +208,12 @@ class Store {
   // Flushes memtables and compacts every family fully (drops expired data).
   Status CompactAll();
 
+  struct Counters {
+    uint64_t expired_total = 0;    // keys whose expiry was settled since Open
+    uint64_t wal_syncs_total = 0;  // fsyncs of the write-ahead log since Open
+  };
+  Counters GetCounters() const;
+
   const StoreOptions& options() const;
 
   class Impl;

@@ -205,3 +205,29 @@ TEST_CASE_METHOD(StoreFixture, "a key rewritten after compaction dropped its exp
 
 }  // namespace
 }  // namespace kv::store
+
+namespace kv::store {
+namespace {
+
+TEST_CASE_METHOD(testing::StoreFixture, "counters report settled expiries and WAL syncs",
+                 "[rocksdb]") {
+  const uint64_t syncs_at_open = store->GetCounters().wal_syncs_total;
+  Set("a", "1", 100);
+  Set("b", "1", 100);
+  clock->Advance(200);
+  Set("a", "2");  // settles a's expiry on the write path
+  REQUIRE(store->ExpireDue().ok());  // and b's in the worker
+  CHECK(store->GetCounters().expired_total == 2);
+  CHECK(store->GetCounters().wal_syncs_total == syncs_at_open);  // no fsync by default
+
+  auto o = Options();
+  o.fsync = true;
+  Reopen(o);
+  const uint64_t before = store->GetCounters().wal_syncs_total;
+  Set("c", "1");
+  Set("d", "1");
+  CHECK(store->GetCounters().wal_syncs_total == before + 2);  // one per acknowledged write
+}
+
+}  // namespace
+}  // namespace kv::store
