@@ -380,6 +380,7 @@ Status RunImport(const ImportOptions& options, Context& ctx) {
                                    ": expected auto, ndjson or object");
   }
   std::istream& in = ctx.in();
+  if (ctx.io().stdin_tty) ctx.Note("reading NDJSON from stdin (end it with Ctrl-D)");
   std::string line;
   uint64_t line_no = 0;
   uint64_t bytes = 0;

@@ -11,6 +11,7 @@ Status RunPatch(const PatchOptions& options, Context& ctx) {
   if (options.patch_given && options.patch != "-") {
     patch = options.patch;
   } else {
+    if (ctx.io().stdin_tty) ctx.Note("reading the patch from stdin (end it with Ctrl-D)");
     Result<std::string> in = ReadAll(ctx.in());
     if (!in.ok()) return in.status();
     patch = std::move(*in);

@@ -46,6 +46,7 @@ Status RunSet(const SetOptions& options, Context& ctx) {
   if (options.value_given && options.value != "-") {
     value = options.value;
   } else {
+    if (ctx.io().stdin_tty) ctx.Note("reading the value from stdin (end it with Ctrl-D)");
     Result<std::string> in = ReadAll(ctx.in());
     if (!in.ok()) return in.status();
     value = std::move(*in);
