@@ -16,6 +16,8 @@
 #include <cstring>
 #include <strings.h>
 
+#include <optional>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -136,6 +138,11 @@ class FdStream {
   int64_t timeout_ms_;
 };
 
+// Bodies this large are sent with "Expect: 100-continue" (as curl does from
+// 1 MiB), waiting at most kExpectContinueWaitMs for the server to answer.
+constexpr size_t kExpectContinueBytes = 1 << 20;
+constexpr int kExpectContinueWaitMs = 1000;
+
 bool Idempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE";
 }
@@ -159,6 +166,16 @@ class FdHttpClient final : public HttpClient {
   }
 
  private:
+  bool ReadableWithin(int ms) {
+    if (buffer_.size() > 0) return true;
+    pollfd p{fd_, POLLIN, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, ms);
+    } while (r < 0 && errno == EINTR);
+    return r > 0;
+  }
+
   void Close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -256,20 +273,41 @@ class FdHttpClient final : public HttpClient {
       for (const auto& [k, v] : call.headers) req.insert(k, v);
       req.body() = call.body;
       req.keep_alive(true);
+      // A large body waits for the server's go-ahead, so a refusal (413)
+      // arrives before megabytes are sent into a closed connection.
+      const bool expect_continue = call.body.size() >= kExpectContinueBytes;
+      if (expect_continue) req.set(http::field::expect, "100-continue");
       req.prepare_payload();
+      http::request_serializer<http::string_body> serializer(req);
       beast::error_code ec;
-      http::write(stream, req, ec);
+      std::optional<http::response_parser<http::buffer_body>> parser;
+      auto new_parser = [&] {
+        parser.emplace();
+        parser->body_limit(boost::none);
+        parser->header_limit(64 * 1024);
+        if (call.method == "HEAD") parser->skip(true);
+      };
+      new_parser();
+      bool body_sent = true;
+      if (expect_continue) {
+        http::write_header(stream, serializer, ec);
+        if (!ec && ReadableWithin(kExpectContinueWaitMs)) {
+          http::read_header(stream, buffer_, *parser, ec);
+          if (!ec && parser->get().result_int() == 100) {
+            new_parser();  // go ahead: the real answer comes after the body
+          } else if (!ec) {
+            body_sent = false;  // answered without the body (e.g. 413)
+          }
+        }
+      }
+      if (!ec && body_sent) http::write(stream, serializer, ec);
       if (ec) {
         Close();
         if (reused && attempt == 0) continue;  // the server closed an idle connection
         return FromBeast(ec, "sending");
       }
 
-      http::response_parser<http::buffer_body> parser;
-      parser.body_limit(boost::none);
-      parser.header_limit(64 * 1024);
-      if (call.method == "HEAD") parser.skip(true);
-      http::read_header(stream, buffer_, parser, ec);
+      if (body_sent) http::read_header(stream, buffer_, *parser, ec);
       if (ec) {
         Close();
         bool nothing_read = ec == net::error::eof || ec == net::error::connection_reset;
@@ -277,17 +315,19 @@ class FdHttpClient final : public HttpClient {
         return FromBeast(ec, "waiting for the answer");
       }
       HttpReply reply;
-      const auto& head = parser.get();
+      const auto& head = parser->get();
       reply.status = static_cast<int>(head.result_int());
       for (const auto& f : head) reply.headers.emplace_back(f.name_string(), f.value());
       const bool streaming = on_data != nullptr && reply.status / 100 == 2;
       if (streaming) stream.set_timeout(-1);  // a watch may be quiet for hours
 
       char chunk[16384];
-      while (!parser.is_done()) {
-        parser.get().body().data = chunk;
-        parser.get().body().size = sizeof chunk;
-        http::read(stream, buffer_, parser, ec);
+      while (!parser->is_done()) {
+        parser->get().body().data = chunk;
+        parser->get().body().size = sizeof chunk;
+        // read_some: hand over what has arrived (a watch event) without
+        // waiting for the chunk buffer to fill.
+        http::read_some(stream, buffer_, *parser, ec);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) {
           Close();
@@ -296,7 +336,7 @@ class FdHttpClient final : public HttpClient {
           }
           return FromBeast(ec, "reading the answer");
         }
-        size_t n = sizeof chunk - parser.get().body().size;
+        size_t n = sizeof chunk - parser->get().body().size;
         if (n == 0) continue;
         if (streaming) {
           if (!(*on_data)(std::string_view(chunk, n))) {
@@ -307,7 +347,7 @@ class FdHttpClient final : public HttpClient {
           reply.body.append(chunk, n);
         }
       }
-      if (!parser.keep_alive()) Close();
+      if (!body_sent || !parser->keep_alive()) Close();
       return reply;
     }
   }
