@@ -1020,5 +1020,60 @@ TEST_CASE("kv daemon start / status / logs / stop / restart - auto-start", "[e2e
   CHECK(w.Kv({"daemon", "stop", "-q"}, "", env).code == 0);
 }
 
+// Every kvd process serving `socket`, found through /proc.
+std::vector<pid_t> KvdProcessesOn(const std::string& socket) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find("kvd") != std::string::npos && cmdline.find(socket) != std::string::npos &&
+        cmdline.find("--socket") != std::string::npos) {
+      found.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+  }
+  return found;
+}
+
+TEST_CASE("kv: racing auto-starts from nothing end with one daemon", "[e2e]") {
+  KvWorld w(/*start_kvd=*/false);
+  std::vector<std::string> env = {"KV_NO_AUTOSTART"};
+  struct Guard {
+    std::string socket;
+    ~Guard() {
+      for (pid_t p : KvdProcessesOn(socket)) ::kill(p, SIGKILL);
+    }
+  } guard{w.socket()};
+
+  constexpr int kRacers = 6;
+  std::vector<KvResult> results(kRacers);
+  std::vector<std::thread> racers;
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&, i] {
+      results[i] = w.Kv({"set", "racer" + std::to_string(i), std::to_string(i)}, "", env);
+    });
+  }
+  for (auto& t : racers) t.join();
+  for (const KvResult& r : results) {
+    INFO(r.err);
+    CHECK(r.code == 0);
+  }
+  CHECK(KvdProcessesOn(w.socket()).size() == 1);
+  for (int i = 0; i < kRacers; ++i) {
+    CHECK(w.Ok({"get", "racer" + std::to_string(i)}, "", env) == std::to_string(i));
+  }
+}
+
+TEST_CASE("kv: KV_NO_AUTOSTART=1 exits 4 instead of starting kvd", "[e2e]") {
+  KvWorld w(/*start_kvd=*/false);
+  KvResult r = w.Kv({"get", "a"}, "", {"KV_NO_AUTOSTART=1"});
+  CHECK(r.code == 4);
+  CHECK(r.err.rfind("kv: ", 0) == 0);
+  CHECK(r.err.find(w.socket()) != std::string::npos);
+  CHECK(KvdProcessesOn(w.socket()).empty());
+}
+
 }  // namespace
 }  // namespace kv::testing
