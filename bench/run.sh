@@ -8,7 +8,7 @@ BUILD_DIR=${1:?usage: bench/run.sh BUILD_DIR [store|http]...}
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 which=("$@")
-[ ${#which[@]} -eq 0 ] && which=(store http)
+[ ${#which[@]} -eq 0 ] && which=(store http cli)
 
 for w in "${which[@]}"; do
   case "$w" in
@@ -18,12 +18,11 @@ for w in "${which[@]}"; do
         --benchmark_report_aggregates_only=true --benchmark_counters_tabular=true
       ;;
     http)
-      if [ -x "$HERE/kvd_vs_redis.sh" ]; then
-        "$HERE/kvd_vs_redis.sh" "$BUILD_DIR"
-      else
-        echo "bench: kvd_vs_redis.sh is not here yet" >&2
-      fi
+      "$HERE/kvd_vs_redis.sh" "$BUILD_DIR"
       ;;
-    *) echo "bench: unknown benchmark '$w' (store, http)" >&2; exit 2 ;;
+    cli)
+      "$HERE/kv_cli_vs_peers.sh" "$BUILD_DIR"
+      ;;
+    *) echo "bench: unknown benchmark '$w' (store, http, cli)" >&2; exit 2 ;;
   esac
 done

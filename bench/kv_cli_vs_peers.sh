@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench/kv_cli_vs_peers.sh BUILD_DIR: the kv command line tool against
+# redis-cli and etcdctl, in one run, on this machine.
+#
+# 1. One-shot `get` of an existing key against a warm server, timed as whole
+#    processes by hyperfine (-N, no shell), interleaved:
+#      kv get KEY          (kvd from BUILD_DIR on a temporary Unix socket)
+#      redis-cli get KEY   (redis-server on a random loopback port)
+#      etcdctl get KEY     (etcd on random loopback ports)
+#    Target: kv <= 0.8x redis-cli's median, never above 1.0x.
+# 2. Bulk load of LINES (default 1,000,000) keys with 100-byte values:
+#      kv import < NDJSON       vs   redis-cli --pipe < the same data as RESP
+#    Target: kv >= 0.5x redis-cli --pipe's records per second.
+#
+# Environment: RUNS (hyperfine runs, default 300), LINES. Everything it starts
+# is stopped on exit.
+set -euo pipefail
+
+BUILD_DIR=${1:?usage: bench/kv_cli_vs_peers.sh BUILD_DIR}
+KV=$BUILD_DIR/cmd/kv
+KVD=$BUILD_DIR/cmd/kvd
+RUNS=${RUNS:-300}
+LINES=${LINES:-1000000}
+
+for tool in hyperfine redis-server redis-cli etcd etcdctl python3; do
+  command -v "$tool" >/dev/null || { echo "kv_cli_vs_peers: $tool is not installed (./dev deps)" >&2; exit 2; }
+done
+[ -x "$KV" ] && [ -x "$KVD" ] || { echo "kv_cli_vs_peers: build kv and kvd in $BUILD_DIR first" >&2; exit 2; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/kv-cli-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { for _ in $(seq 200); do "$@" >/dev/null 2>&1 && return 0; sleep 0.05; done; return 1; }
+
+# ---- servers ------------------------------------------------------------------
+export KV_SOCKET=$TMP/kvd.sock KV_NO_AUTOSTART=1
+"$KVD" --data-dir "$TMP/kvd" --socket "$KV_SOCKET" --log-level warn >/dev/null 2>"$TMP/kvd.log" &
+PIDS+=($!)
+wait_for test -S "$KV_SOCKET" || { cat "$TMP/kvd.log" >&2; exit 1; }
+
+REDIS_PORT=$(free_port)
+redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly yes --appendfsync everysec \
+  --dir "$TMP" --logfile "$TMP/redis.log" >/dev/null &
+PIDS+=($!)
+wait_for redis-cli -p "$REDIS_PORT" ping
+
+ETCD_PORT=$(free_port) ETCD_PEER=$(free_port)
+etcd --name bench --data-dir "$TMP/etcd" \
+  --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER" \
+  --initial-cluster "bench=http://127.0.0.1:$ETCD_PEER" >"$TMP/etcd.log" 2>&1 &
+PIDS+=($!)
+wait_for etcdctl --endpoints "127.0.0.1:$ETCD_PORT" endpoint health
+
+VALUE=$(printf 'x%.0s' $(seq 100))
+"$KV" set somekey "$VALUE"
+redis-cli -p "$REDIS_PORT" set somekey "$VALUE" >/dev/null
+etcdctl --endpoints "127.0.0.1:$ETCD_PORT" put somekey "$VALUE" >/dev/null
+
+# ---- 1. one-shot get ----------------------------------------------------------
+echo "== one-shot get, $RUNS runs each (hyperfine -N) =="
+hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$TMP/get.json" \
+  "$KV get somekey" \
+  "redis-cli -p $REDIS_PORT get somekey" \
+  "etcdctl --endpoints 127.0.0.1:$ETCD_PORT get somekey" >/dev/null
+python3 - "$TMP/get.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+med = {x["command"].split()[0].rsplit("/", 1)[-1]: x["median"] * 1000 for x in r}
+print(f"{'command':<12}{'median ms':>10}{'vs redis-cli':>14}")
+for name, m in med.items():
+    print(f"{name:<12}{m:>10.2f}{m / med['redis-cli']:>13.2f}x")
+EOF
+
+# ---- 2. bulk load -------------------------------------------------------------
+echo "== bulk load of $LINES keys, 100-byte values =="
+python3 - "$LINES" "$TMP" <<'EOF'
+import sys
+n, tmp = int(sys.argv[1]), sys.argv[2]
+v = "x" * 100
+with open(f"{tmp}/load.ndjson", "w") as nd, open(f"{tmp}/load.resp", "wb") as resp:
+    for i in range(n):
+        k = f"key:{i:012d}"
+        nd.write(f'{{"key":"{k}","value":"{v}"}}\n')
+        resp.write(b"*3\r\n$3\r\nSET\r\n$16\r\n%s\r\n$100\r\n%s\r\n" % (k.encode(), v.encode()))
+EOF
+t0=$(date +%s.%N); "$KV" -q import < "$TMP/load.ndjson"; t1=$(date +%s.%N)
+redis-cli -p "$REDIS_PORT" --pipe < "$TMP/load.resp" >/dev/null; t2=$(date +%s.%N)
+python3 - "$LINES" "$t0" "$t1" "$t2" <<'EOF'
+import sys
+n, t0, t1, t2 = int(sys.argv[1]), *map(float, sys.argv[2:])
+kv, redis = n / (t1 - t0), n / (t2 - t1)
+print(f"kv import          {kv:>12,.0f} keys/s  ({t1 - t0:.1f} s)")
+print(f"redis-cli --pipe   {redis:>12,.0f} keys/s  ({t2 - t1:.1f} s)")
+print(f"ratio kv/redis     {kv / redis:>12.2f}x  (target >= 0.5x)")
+EOF
