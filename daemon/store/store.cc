@@ -102,9 +102,31 @@ struct Mutation {
 };
 using Decide = std::function<Result<Mutation>(const Record* current, int64_t now)>;
 
+// What a put leaves: the value, its content type and expiry.
+Mutation PutMutation(std::string_view value, const PutOptions& options, const Record* current,
+                     int64_t now) {
+  Mutation m;
+  m.record.value.assign(value);
+  m.record.content_type = options.content_type;
+  if (options.ttl_ms > 0) {
+    m.record.expire_at_ms = now + options.ttl_ms;
+  } else if (options.keep_ttl && current != nullptr) {
+    m.record.expire_at_ms = current->expire_at_ms;
+  }
+  return m;
+}
+
 struct UsageCounters {
   int64_t keys = 0;
   int64_t bytes = 0;
+};
+
+// One key's write, decided but not yet assembled into a batch.
+struct Planned {
+  std::optional<Record> stored;  // what is on disk (or what the batch wrote before)
+  bool expired = false;          // `stored` has expired and is settled by this write
+  Mutation mutation;
+  UsageCounters delta;
 };
 
 }  // namespace
@@ -120,6 +142,7 @@ class Store::Impl {
   Result<Entry> Read(std::string_view ns, std::string_view key, bool with_value) const;
   Result<WriteResult> Apply(std::string_view ns, std::string_view key, const Condition& cond,
                             const Decide& decide, bool return_value);
+  Result<std::vector<Status>> PutMany(std::string_view ns, const std::vector<BatchPut>& items);
   Result<ListPage> List(std::string_view ns, const ListOptions& o) const;
   Result<uint64_t> Clear(std::string_view ns);
   Result<Usage> Stats(std::string_view ns) const;
@@ -159,6 +182,13 @@ class Store::Impl {
                    std::string_view ns, std::string_view key, std::string_view data_key,
                    const Record& stored, UsageCounters* delta) const;
   Status Write(rocksdb::WriteBatch* b);
+  // Checks the condition and decides one key's write against p->stored.
+  Status Plan(std::string_view ns, std::string_view key, const Condition& cond,
+              const Decide& decide, int64_t now, Planned* p) const;
+  // Appends a planned write to the batch with revisions from *rev onwards.
+  WriteResult AppendPlanned(rocksdb::WriteBatch* b, std::string_view ns, std::string_view key,
+                            std::string_view dkey, Planned* p, uint64_t* rev, int64_t now,
+                            bool return_value) const;
   Status GetRecord(std::string_view data_key, std::optional<Record>* out) const;
 
   StoreOptions opt_;
@@ -452,6 +482,68 @@ Status Store::Impl::Write(rocksdb::WriteBatch* b) {
   return FromRocks(db_->Write(write_options_, b), "write failed");
 }
 
+Status Store::Impl::Plan(std::string_view ns, std::string_view key, const Condition& cond,
+                         const Decide& decide, int64_t now, Planned* p) const {
+  const bool expired = p->stored && IsExpired(*p->stored, now);
+  p->expired = expired;
+  const Record* current = (p->stored && !expired) ? &*p->stored : nullptr;
+  if (Status s = CheckCondition(cond, current); !s.ok()) return s;
+  Result<Mutation> decided = decide(current, now);
+  if (!decided.ok()) return decided.status();
+  p->mutation = std::move(*decided);
+  if (p->mutation.erase && current == nullptr) return Status::NotFound("key not found");
+  if (!p->mutation.erase && p->mutation.record.value.size() > opt_.max_value_bytes) {
+    return Status::TooLarge("value is " + std::to_string(p->mutation.record.value.size()) +
+                            " bytes, over the limit of " + std::to_string(opt_.max_value_bytes));
+  }
+  // An expired record still on disk is settled by this write, as the expiry
+  // worker would have: its index entry goes and an expire event is logged.
+  p->delta = {};
+  if (p->stored) {
+    p->delta.keys -= 1;
+    p->delta.bytes -= static_cast<int64_t>(key.size() + p->stored->value.size());
+  }
+  if (!p->mutation.erase) {
+    p->delta.keys += 1;
+    p->delta.bytes += static_cast<int64_t>(key.size() + p->mutation.record.value.size());
+  }
+  (void)ns;
+  return Status::Ok();
+}
+
+WriteResult Store::Impl::AppendPlanned(rocksdb::WriteBatch* b, std::string_view ns,
+                                       std::string_view key, std::string_view dkey, Planned* p,
+                                       uint64_t* rev, int64_t now, bool return_value) const {
+  const std::optional<Record>& stored = p->stored;
+  const Record* current = (stored && !p->expired) ? &*stored : nullptr;
+  if (stored && stored->expire_at_ms > 0) b->Delete(expiry_, ExpiryKey(stored->expire_at_ms, dkey));
+  if (p->expired) AppendEvent(b, (*rev)++, EventType::kExpire, now, ns, key, *stored);
+  WriteResult result;
+  result.created = current == nullptr;
+  if (p->mutation.erase) {
+    b->Delete(data_, ToSlice(dkey));
+    AppendEvent(b, *rev, EventType::kDelete, now, ns, key, *current);
+    result.entry = ToEntry(key, *current, current->value.size(), false);
+    result.entry.revision = *rev;
+  } else {
+    Record& r = p->mutation.record;
+    r.revision = *rev;
+    r.create_revision = current ? current->create_revision : *rev;
+    r.created_ms = current ? current->created_ms : now;
+    r.updated_ms = now;
+    if (r.content_type.empty()) r.content_type = kDefaultContentType;
+    b->Put(data_, ToSlice(dkey), EncodeRecord(r));
+    if (r.expire_at_ms > 0) {
+      b->Put(expiry_, ExpiryKey(r.expire_at_ms, dkey),
+             EncodeExpiryValue(*rev, key.size() + r.value.size()));
+    }
+    AppendEvent(b, *rev, current ? EventType::kUpdate : EventType::kCreate, now, ns, key, r);
+    result.entry = ToEntry(key, r, r.value.size(), return_value);
+  }
+  ++*rev;
+  return result;
+}
+
 Result<WriteResult> Store::Impl::Apply(std::string_view ns, std::string_view key,
                                        const Condition& cond, const Decide& decide,
                                        bool return_value) {
@@ -461,71 +553,109 @@ Result<WriteResult> Store::Impl::Apply(std::string_view ns, std::string_view key
   auto lock = locks_.Lock(dkey);
   const int64_t now = clock_->NowMs();
 
-  std::optional<Record> stored;
-  if (Status s = GetRecord(dkey, &stored); !s.ok()) return s;
-  const bool expired = stored && IsExpired(*stored, now);
-  const Record* current = (stored && !expired) ? &*stored : nullptr;
-  if (Status s = CheckCondition(cond, current); !s.ok()) return s;
+  Planned p;
+  if (Status s = GetRecord(dkey, &p.stored); !s.ok()) return s;
+  if (Status s = Plan(ns, key, cond, decide, now, &p); !s.ok()) return s;
+  if (Status s = Reserve(ns, p.delta.keys, p.delta.bytes); !s.ok()) return s;
 
-  Result<Mutation> decided = decide(current, now);
-  if (!decided.ok()) return decided.status();
-  Mutation& m = *decided;
-  if (m.erase && current == nullptr) return Status::NotFound("key not found");
-  if (!m.erase && m.record.value.size() > opt_.max_value_bytes) {
-    return Status::TooLarge("value is " + std::to_string(m.record.value.size()) +
-                            " bytes, over the limit of " + std::to_string(opt_.max_value_bytes));
-  }
-
-  // An expired record still on disk is settled by this write, as the expiry
-  // worker would have: its index entry goes and an expire event is logged.
-  UsageCounters delta;
-  if (stored) {
-    delta.keys -= 1;
-    delta.bytes -= static_cast<int64_t>(key.size() + stored->value.size());
-  }
-  if (!m.erase) {
-    delta.keys += 1;
-    delta.bytes += static_cast<int64_t>(key.size() + m.record.value.size());
-  }
-  if (Status s = Reserve(ns, delta.keys, delta.bytes); !s.ok()) return s;
-
-  const uint64_t first = revs_.Begin(expired ? 2 : 1);
+  const uint64_t first = revs_.Begin(p.expired ? 2 : 1);
   uint64_t rev = first;
   rocksdb::WriteBatch b;
-  if (stored && stored->expire_at_ms > 0) b.Delete(expiry_, ExpiryKey(stored->expire_at_ms, dkey));
-  if (expired) AppendEvent(&b, rev++, EventType::kExpire, now, ns, key, *stored);
-  WriteResult result;
-  result.created = current == nullptr;
-  if (m.erase) {
-    b.Delete(data_, dkey);
-    AppendEvent(&b, rev, EventType::kDelete, now, ns, key, *current);
-    result.entry = ToEntry(key, *current, current->value.size(), false);
-    result.entry.revision = rev;
-  } else {
-    Record& r = m.record;
-    r.revision = rev;
-    r.create_revision = current ? current->create_revision : rev;
-    r.created_ms = current ? current->created_ms : now;
-    r.updated_ms = now;
-    if (r.content_type.empty()) r.content_type = kDefaultContentType;
-    b.Put(data_, dkey, EncodeRecord(r));
-    if (r.expire_at_ms > 0) {
-      b.Put(expiry_, ExpiryKey(r.expire_at_ms, dkey),
-            EncodeExpiryValue(rev, key.size() + r.value.size()));
-    }
-    AppendEvent(&b, rev, current ? EventType::kUpdate : EventType::kCreate, now, ns, key, r);
-    result.entry = ToEntry(key, r, r.value.size(), return_value);
+  WriteResult result = AppendPlanned(&b, ns, key, dkey, &p, &rev, now, return_value);
+  if (p.delta.keys != 0 || p.delta.bytes != 0) {
+    b.Merge(meta_, UsageKey(ns), EncodeUsage(p.delta.keys, p.delta.bytes));
   }
-  if (delta.keys != 0 || delta.bytes != 0) b.Merge(meta_, UsageKey(ns), EncodeUsage(delta.keys, delta.bytes));
-
   Status s = Write(&b);
   revs_.End(first);
   if (!s.ok()) {
-    Release(ns, delta.keys, delta.bytes);
+    Release(ns, p.delta.keys, p.delta.bytes);
     return s;
   }
-  if (expired) expired_total_.fetch_add(1, std::memory_order_relaxed);
+  if (p.expired) expired_total_.fetch_add(1, std::memory_order_relaxed);
   return result;
+}
+
+Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
+                                                 const std::vector<BatchPut>& items) {
+  if (Status s = ValidateNamespace(ns); !s.ok()) return s;
+  if (items.size() > kMaxBatchItems) {
+    return Status::InvalidArgument("a batch holds at most " + std::to_string(kMaxBatchItems) +
+                                   " items");
+  }
+  std::vector<Status> outcome(items.size());
+  std::vector<std::string> dkeys(items.size());
+  std::vector<size_t> stripes;
+  for (size_t i = 0; i < items.size(); ++i) {
+    outcome[i] = ValidateKey(items[i].key, opt_.max_key_bytes);
+    if (outcome[i].ok() && items[i].options.ttl_ms < 0) {
+      outcome[i] = Status::InvalidArgument("ttl must not be negative");
+    }
+    if (!outcome[i].ok()) continue;
+    dkeys[i] = DataKey(ns, items[i].key);
+    stripes.push_back(locks_.StripeOf(dkeys[i]));
+  }
+  auto held = locks_.LockMany(std::move(stripes));
+  const int64_t now = clock_->NowMs();
+
+  // Plan every item against the state the earlier items of the batch leave.
+  std::map<std::string_view, std::optional<Record>> state;  // by data key
+  std::vector<Planned> plans(items.size());
+  UsageCounters total;
+  uint64_t revisions = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!outcome[i].ok()) continue;
+    auto it = state.find(dkeys[i]);
+    if (it == state.end()) {
+      std::optional<Record> stored;
+      if (Status s = GetRecord(dkeys[i], &stored); !s.ok()) return s;
+      it = state.emplace(dkeys[i], std::move(stored)).first;
+    }
+    Planned& p = plans[i];
+    p.stored = it->second;
+    const BatchPut& item = items[i];
+    outcome[i] = Plan(ns, item.key, item.options.condition,
+                      [&](const Record* current, int64_t t) -> Result<Mutation> {
+                        return PutMutation(item.value, item.options, current, t);
+                      },
+                      now, &p);
+    if (!outcome[i].ok()) continue;
+    // What the next item on this key sees: the record as written (its
+    // revision is filled in when the batch is assembled).
+    it->second = p.mutation.record;
+    total.keys += p.delta.keys;
+    total.bytes += p.delta.bytes;
+    revisions += p.expired ? 2 : 1;
+  }
+  if (revisions == 0) return outcome;
+  if (Status s = Reserve(ns, total.keys, total.bytes); !s.ok()) return s;
+
+  const uint64_t first = revs_.Begin(revisions);
+  uint64_t rev = first;
+  rocksdb::WriteBatch b;
+  uint64_t expired = 0;
+  std::map<std::string_view, const Record*> written;  // by data key, as assembled
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!outcome[i].ok()) continue;
+    // After an earlier item on the same key, this one updates what it wrote.
+    if (auto w = written.find(dkeys[i]); w != written.end()) {
+      plans[i].stored = *w->second;
+      plans[i].expired = false;
+    }
+    (void)AppendPlanned(&b, ns, items[i].key, dkeys[i], &plans[i], &rev, now, false);
+    written[dkeys[i]] = &plans[i].mutation.record;
+    if (plans[i].expired) ++expired;
+  }
+  if (total.keys != 0 || total.bytes != 0) {
+    b.Merge(meta_, UsageKey(ns), EncodeUsage(total.keys, total.bytes));
+  }
+  Status s = Write(&b);
+  revs_.End(first);
+  if (!s.ok()) {
+    Release(ns, total.keys, total.bytes);
+    return s;
+  }
+  expired_total_.fetch_add(expired, std::memory_order_relaxed);
+  return outcome;
 }
 
 // ---------------------------------------------------------------- reads
@@ -872,17 +1002,14 @@ Result<WriteResult> Store::Put(std::string_view ns, std::string_view key, std::s
   return impl_->Apply(
       ns, key, options.condition,
       [&](const Record* current, int64_t now) -> Result<Mutation> {
-        Mutation m;
-        m.record.value.assign(value);
-        m.record.content_type = options.content_type;
-        if (options.ttl_ms > 0) {
-          m.record.expire_at_ms = now + options.ttl_ms;
-        } else if (options.keep_ttl && current != nullptr) {
-          m.record.expire_at_ms = current->expire_at_ms;
-        }
-        return m;
+        return PutMutation(value, options, current, now);
       },
       false);
+}
+
+Result<std::vector<Status>> Store::PutMany(std::string_view ns,
+                                           const std::vector<BatchPut>& items) {
+  return impl_->PutMany(ns, items);
 }
 
 Result<uint64_t> Store::Delete(std::string_view ns, std::string_view key,

@@ -105,6 +105,15 @@ struct PutOptions {
   Condition condition;
 };
 
+// One put of a batch (Store::PutMany).
+struct BatchPut {
+  std::string key;
+  std::string value;
+  PutOptions options;
+};
+
+inline constexpr size_t kMaxBatchItems = 10000;
+
 struct ListOptions {
   std::string prefix;
   // From a previous page's next_cursor; empty for the first page.
@@ -157,6 +166,14 @@ class Store {
   // A failed call changes nothing.
   Result<WriteResult> Put(std::string_view ns, std::string_view key, std::string_view value,
                           const PutOptions& options);
+  // Several puts in one WriteBatch: one write-ahead-log write, consecutive
+  // revisions, in item order (a later item on the same key sees the earlier
+  // one's value). Each item's key and condition are checked on their own:
+  // the returned vector holds each item's outcome, and the items that pass
+  // commit together, atomically. QuotaExceeded (nothing written): the
+  // passing items together would exceed the quota. InvalidArgument: more
+  // than kMaxBatchItems items.
+  Result<std::vector<Status>> PutMany(std::string_view ns, const std::vector<BatchPut>& items);
   // Returns the revision of the delete. NotFound when missing.
   Result<uint64_t> Delete(std::string_view ns, std::string_view key,
                           const Condition& condition = {});

@@ -146,6 +146,37 @@ TEST_CASE_METHOD(StoreFixture, "random operations match an in-memory model", "[r
         if (k.starts_with(o.prefix) && model.Find(ns, k, now)) want.emplace_back(k, e.value);
       }
       CHECK(got == want);
+    } else if (op < 93 && pick(2) == 0) {  // a batch of puts, some create-only
+      std::vector<BatchPut> items;
+      int n = 1 + pick(5);
+      for (int i = 0; i < n; ++i) {
+        BatchPut b;
+        b.key = "k" + std::to_string(pick(40));
+        b.value = std::string(static_cast<size_t>(pick(30)), 'b');
+        if (pick(3) == 0) b.options.ttl_ms = 1 + pick(2000);
+        if (pick(4) == 0) b.options.condition = Condition::IfAbsent();
+        items.push_back(b);
+      }
+      auto r = store->PutMany(ns, items);
+      REQUIRE(r.ok());
+      uint64_t rev = 0;
+      for (size_t i = 0; i < items.size(); ++i) {
+        const ModelEntry* c = model.Find(ns, items[i].key, now);
+        bool expect_ok = items[i].options.condition.kind != Condition::Kind::kIfAbsent || !c;
+        REQUIRE((*r)[i].ok() == expect_ok);
+        if (!expect_ok) continue;
+        // Revisions of a batch are consecutive; read the real one back below.
+        model.data[ns][items[i].key] = {items[i].value,
+                                        items[i].options.ttl_ms ? now + items[i].options.ttl_ms : 0,
+                                        0};
+      }
+      for (const auto& item : items) {
+        auto g = store->Get(ns, item.key);
+        if (g.ok()) {
+          rev = g->revision;
+          model.data[ns][item.key].revision = rev;
+        }
+      }
     } else if (op < 93) {  // clear
       auto r = store->Clear(ns);
       REQUIRE(r.ok());

@@ -420,3 +420,89 @@ TEST_CASE_METHOD(StoreFixture, "data, usage and revisions survive a reopen", "[r
 
 }  // namespace
 }  // namespace kv::store
+
+namespace kv::store {
+namespace {
+
+std::vector<BatchPut> Batch(std::initializer_list<std::pair<const char*, const char*>> kvs) {
+  std::vector<BatchPut> items;
+  for (const auto& [k, v] : kvs) items.push_back(BatchPut{k, v, {}});
+  return items;
+}
+
+TEST_CASE_METHOD(testing::StoreFixture, "a batch writes its puts together, in order",
+                 "[rocksdb]") {
+  uint64_t before = store->CommittedRevision();
+  auto r = store->PutMany("ns", Batch({{"a", "1"}, {"b", "22"}, {"c", "333"}}));
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 3);
+  for (const Status& s : *r) CHECK(s.ok());
+  CHECK(store->Get("ns", "b")->value == "22");
+  CHECK(store->CommittedRevision() == before + 3);
+  CHECK(StatsOf().keys == 3);
+  CHECK(StatsOf().bytes == 1 + 1 + 1 + 2 + 1 + 3);
+  auto events = store->ReadEvents(before, 10);
+  REQUIRE(events->size() == 3);
+  CHECK((*events)[0].key == "a");
+  CHECK((*events)[2].key == "c");
+  CHECK(store->Get("ns", "c")->revision == before + 3);
+}
+
+TEST_CASE_METHOD(testing::StoreFixture, "a batch checks each item's key and condition",
+                 "[rocksdb]") {
+  Set("exists", "old");
+  std::vector<BatchPut> items = Batch({{"new", "1"}, {"exists", "2"}, {"", "3"}});
+  items[1].options.condition = Condition::IfAbsent();
+  items.push_back(BatchPut{std::string(2000, 'k'), "4", {}});
+  auto r = store->PutMany("ns", items);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].ok());
+  CHECK((*r)[1].IsPreconditionFailed());
+  CHECK((*r)[2].IsInvalidArgument());
+  CHECK((*r)[3].IsTooLarge());
+  CHECK(store->Get("ns", "new")->value == "1");
+  CHECK(store->Get("ns", "exists")->value == "old");
+  CHECK(StatsOf().keys == 2);
+}
+
+TEST_CASE_METHOD(testing::StoreFixture, "a later item on the same key sees the earlier one",
+                 "[rocksdb]") {
+  std::vector<BatchPut> items = Batch({{"k", "first"}, {"k", "second"}, {"k", "third"}});
+  items[1].options.condition = Condition::IfAbsent();  // fails: "first" exists by then
+  items[2].options.ttl_ms = 5000;
+  auto r = store->PutMany("ns", items);
+  REQUIRE(r.ok());
+  CHECK((*r)[0].ok());
+  CHECK((*r)[1].IsPreconditionFailed());
+  CHECK((*r)[2].ok());
+  auto g = store->Get("ns", "k");
+  CHECK(g->value == "third");
+  CHECK(g->create_revision + 1 == g->revision);
+  CHECK(g->expire_at_ms == clock->NowMs() + 5000);
+  CHECK(StatsOf().keys == 1);
+  CHECK(StatsOf().bytes == 1 + 5);
+  auto events = store->ReadEvents(0, 10);
+  REQUIRE(events->size() == 2);
+  CHECK((*events)[0].type == EventType::kCreate);
+  CHECK((*events)[1].type == EventType::kUpdate);
+  clock->Advance(6000);
+  REQUIRE(store->ExpireDue().ok());
+  CHECK(StatsOf().keys == 0);
+}
+
+TEST_CASE_METHOD(testing::StoreFixture, "a batch over the quota writes nothing", "[rocksdb]") {
+  REQUIRE(store->SetQuota("ns", 9).ok());  // each item alone fits, both do not
+  auto r = store->PutMany("ns", Batch({{"a", "1234"}, {"b", "1234"}}));
+  CHECK(r.status().IsQuotaExceeded());
+  CHECK(store->Get("ns", "a").status().IsNotFound());
+  CHECK(StatsOf().bytes == 0);
+  CHECK(store->CommittedRevision() == 0);
+}
+
+TEST_CASE_METHOD(testing::StoreFixture, "a batch is bounded", "[rocksdb]") {
+  std::vector<BatchPut> items(kMaxBatchItems + 1, BatchPut{"k", "v", {}});
+  CHECK(store->PutMany("ns", items).status().IsInvalidArgument());
+}
+
+}  // namespace
+}  // namespace kv::store
