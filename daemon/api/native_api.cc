@@ -462,6 +462,11 @@ HttpResponse NativeApi::Handle(const HttpRequest& request, std::string_view rest
     }
     return MethodNotAllowed(request, "GET, DELETE", "/keys");
   }
+  if (rest == "/batch") {
+    if (method != "POST") return MethodNotAllowed(request, "POST", "/batch");
+    return WithRoute(with_ns([&](const NamespaceRef& ns) { return Batch(request, ns); }),
+                     "/batch");
+  }
   if (rest == "/stats") {
     if (method != "GET") return MethodNotAllowed(request, "GET", "/stats");
     return WithRoute(with_ns([&](const NamespaceRef& ns) { return Stats(ns); }), "/stats");

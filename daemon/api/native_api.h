@@ -115,6 +115,18 @@
 //     Deletes every key of the namespace. 200 {"deleted":N}.
 //     Without confirm: 400 CONFIRMATION_REQUIRED. With ?prefix=: 400 (clearing
 //     by prefix is not supported; nothing is deleted).
+//   POST /v1/batch      several PUTs in one write (bulk import)
+//     Body: NDJSON (application/x-ndjson), one item per line, at most 10000:
+//       {"key":"k","value":"...","encoding":"text|base64","content_type":"...",
+//        "ttl_ms":N,"if_absent":true|"if_exists":true|"if_match":"7"}
+//     ("key_encoding":"base64" for a key that is not UTF-8; encoding defaults
+//     to text; content_type to application/octet-stream). Items are checked
+//     one by one (key, condition); those that pass are written together in
+//     one atomic batch, in order. 200 {"written":N,"failed":M,
+//     "errors":[{"index":i,"key":"k","status":412,"code":"PRECONDITION_FAILED",
+//     "error":"..."}]}. 400: a line that is not such an object (nothing
+//     written); 413 QUOTA_EXCEEDED: the passing items together exceed the
+//     quota (nothing written). Body limit: --max-value-bytes.
 //   GET /v1/stats
 //     200 {"namespace":"default","app":"default","keys":N,"bytes":N,
 //          "quota_bytes":N,"revision":N}   bytes = keys plus values;
@@ -192,6 +204,7 @@ class NativeApi : public RouteTable {
   HttpResponse Meta(const NamespaceRef& ns, const std::string& key);
 
   HttpResponse ListKeys(const HttpRequest& request, const NamespaceRef& ns);
+  HttpResponse Batch(const HttpRequest& request, const NamespaceRef& ns);  // batch_route.cc
   HttpResponse Clear(const HttpRequest& request, const NamespaceRef& ns);
   HttpResponse Stats(const NamespaceRef& ns);
   HttpResponse Namespaces(const HttpRequest& request, const Caller& caller);

@@ -110,6 +110,7 @@ std::optional<uint64_t> Router::BodyLimit(const HttpRequest& head) {
   const Mount* mount = FindMount(head, &path);
   if (mount == nullptr || mount->table != native_.get()) return std::nullopt;
   if (head.method == "PUT" || head.method == "PATCH") return options_.max_value_bytes;
+  if (head.method == "POST" && path.ends_with("/batch")) return options_.max_value_bytes;
   return kMaxSmallBodyBytes;
 }
 

@@ -425,3 +425,54 @@ TEST_CASE("watch from a trimmed revision is 410 REVISION_GONE", "[rocksdb]") {
 
 }  // namespace
 }  // namespace kv::daemon
+
+namespace kv::daemon {
+namespace {
+
+TEST_CASE_METHOD(ApiFixture, "POST /v1/batch writes many keys in one request", "[rocksdb]") {
+  Put("taken", "old");
+  std::string body =
+      R"({"key":"a","value":"{\"n\":1}","content_type":"application/json"})"
+      "\n"
+      R"({"key":"b","value":"AAH/","encoding":"base64","ttl_ms":60000})"
+      "\n\n"
+      R"({"key":"taken","value":"new","if_absent":true})"
+      "\n";
+  HttpResponse r = Call("POST", "/v1/batch", body, {{"KV-Namespace", "bulk"}});
+  REQUIRE(r.status == 200);
+  Json j = BodyJson(r);
+  CHECK(j["written"] == 3);
+  CHECK(j["failed"] == 0);
+  HttpResponse a = Call("GET", "/v1/kv/a", "", {{"KV-Namespace", "bulk"}});
+  CHECK(a.body == R"({"n":1})");
+  CHECK(Header(a, "Content-Type") == "application/json");
+  HttpResponse b = Call("GET", "/v1/kv/b", "", {{"KV-Namespace", "bulk"}});
+  CHECK(b.body == std::string("\x00\x01\xff", 3));
+  CHECK(!Header(b, "KV-TTL-Ms").empty());
+  // "taken" lives in the default namespace, so in "bulk" it was created.
+  CHECK(Call("GET", "/v1/kv/taken", "", {{"KV-Namespace", "bulk"}}).body == "new");
+
+  HttpResponse again = Call("POST", "/v1/batch",
+                            R"({"key":"taken","value":"newer","if_absent":true})", {});
+  Json k = BodyJson(again);
+  CHECK(k["written"] == 0);
+  CHECK(k["failed"] == 1);
+  CHECK(k["errors"][0]["index"] == 0);
+  CHECK(k["errors"][0]["status"] == 412);
+  CHECK(k["errors"][0]["key"] == "taken");
+  CHECK(Call("GET", "/v1/kv/taken").body == "old");
+}
+
+TEST_CASE_METHOD(ApiFixture, "POST /v1/batch refuses a bad line and writes nothing",
+                 "[rocksdb]") {
+  HttpResponse r = Call("POST", "/v1/batch",
+                        "{\"key\":\"a\",\"value\":\"1\"}\n{\"key\":\"b\"}\n", {});
+  CHECK(r.status == 400);
+  CHECK(BodyJson(r)["error"] == "line 2: missing \"value\" (a string)");
+  CHECK(Call("GET", "/v1/kv/a").status == 404);
+  CHECK(Call("POST", "/v1/batch", "not json", {}).status == 400);
+  CHECK(Call("GET", "/v1/batch").status == 405);
+}
+
+}  // namespace
+}  // namespace kv::daemon
