@@ -64,6 +64,13 @@ struct SetOptions {
   Condition condition;
 };
 
+// One write of a batch (Backend::SetMany).
+struct BatchItem {
+  std::string key;
+  std::string value;
+  SetOptions options;
+};
+
 struct ListRequest {
   std::string prefix;
   std::string cursor;
@@ -145,6 +152,16 @@ class Backend {
   virtual Result<KeyMeta> Meta(std::string_view key) = 0;
   virtual Result<KeyMeta> Set(std::string_view key, std::string_view value,
                               const SetOptions& options) = 0;
+  // Several sets at once (bulk import): one outcome per item, in order. A
+  // backend that can writes them in one request; the default sends them one
+  // by one. A Status that is not ok() means no outcome is known (the request
+  // failed as a whole).
+  virtual Result<std::vector<Status>> SetMany(const std::vector<BatchItem>& items) {
+    std::vector<Status> out;
+    out.reserve(items.size());
+    for (const BatchItem& item : items) out.push_back(Set(item.key, item.value, item.options).status());
+    return out;
+  }
   // Returns the revision of the delete when the backend tells it (else 0).
   virtual Result<uint64_t> Delete(std::string_view key, const Condition& condition) = 0;
 

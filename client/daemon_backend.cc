@@ -13,6 +13,21 @@ using Json = nlohmann::json;
 
 Json ParseJson(std::string_view body) { return Json::parse(body, nullptr, false); }
 
+// Whether JSON can carry the bytes as a string (valid UTF-8).
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
 // kvd's JSON error body, or the status line, as a Status of the right code.
 Status StatusFromReply(const HttpReply& reply, std::string_view what) {
   std::string message;
@@ -182,6 +197,63 @@ class DaemonBackend final : public Backend {
     m.size = value.size();
     m.content_type = o.content_type;
     return m;
+  }
+
+  Result<std::vector<Status>> SetMany(const std::vector<BatchItem>& items) override {
+    if (!opt_.caps.list) return Backend::SetMany(items);  // keyvalue.dev: one by one
+    HttpCall call = NewCall("POST", Base() + "/v1/batch");
+    call.headers.emplace_back("Content-Type", "application/x-ndjson");
+    for (const BatchItem& item : items) {
+      Json line = Json::object();
+      if (IsUtf8(item.key)) {
+        line["key"] = item.key;
+      } else {
+        line["key"] = Base64Encode(item.key);
+        line["key_encoding"] = "base64";
+      }
+      if (IsUtf8(item.value)) {
+        line["value"] = item.value;
+      } else {
+        line["value"] = Base64Encode(item.value);
+        line["encoding"] = "base64";
+      }
+      const SetOptions& o = item.options;
+      if (!o.content_type.empty()) line["content_type"] = o.content_type;
+      if (o.ttl_ms > 0) line["ttl_ms"] = o.ttl_ms;
+      switch (o.condition.kind) {
+        case Condition::Kind::kNone: break;
+        case Condition::Kind::kIfAbsent: line["if_absent"] = true; break;
+        case Condition::Kind::kIfExists: line["if_exists"] = true; break;
+        case Condition::Kind::kIfMatch: line["if_match"] = o.condition.etag; break;
+      }
+      try {
+        call.body += line.dump();
+      } catch (const Json::exception&) {  // bytes IsUtf8 let through (e.g. overlong forms)
+        line["key"] = Base64Encode(item.key);
+        line["key_encoding"] = "base64";
+        line["value"] = Base64Encode(item.value);
+        line["encoding"] = "base64";
+        call.body += line.dump();
+      }
+      call.body += '\n';
+    }
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "batch");
+    Json body = ParseJson(r->body);
+    if (!body.is_object()) return Status::Internal("kvd sent a batch answer kv cannot read");
+    std::vector<Status> out(items.size());
+    if (body.contains("errors") && body["errors"].is_array()) {
+      for (const Json& e : body["errors"]) {
+        uint64_t i = JsonU64(e, "index");
+        if (i >= out.size()) continue;
+        HttpReply one;
+        one.status = static_cast<int>(JsonU64(e, "status"));
+        one.body = e.dump(-1, ' ', false, Json::error_handler_t::replace);
+        out[i] = StatusFromReply(one, "set");
+      }
+    }
+    return out;
   }
 
   Result<uint64_t> Delete(std::string_view key, const Condition& condition) override {

@@ -112,8 +112,10 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
 
 namespace {
 
-constexpr size_t kBatch = 256;         // records handed to a worker at once
-constexpr size_t kQueuedBatches = 8;   // per worker, before the reader waits
+constexpr size_t kBatch = 1000;              // records sent in one batch request
+constexpr size_t kBatchBytes = 2 << 20;      // ...or fewer, once their values reach this
+constexpr size_t kLargeValue = 1 << 20;      // values this big go one by one
+constexpr size_t kQueuedBatches = 4;         // per worker, before the reader waits
 
 struct Item {
   ImportRecord record;
@@ -160,16 +162,20 @@ class Importer {
       return true;
     }
     if (direct_ != nullptr) {
-      Item item{std::move(record), line};
-      return Write(*direct_, item);
+      direct_bytes_ += record.value.size();
+      direct_pending_.push_back(Item{std::move(record), line});
+      if (direct_pending_.size() >= kBatch || direct_bytes_ >= kBatchBytes) FlushDirect();
+      return !failed_.load(std::memory_order_relaxed);
     }
     Worker& w = *workers_[std::hash<std::string>{}(record.key) % workers_.size()];
+    w.pending_bytes += record.value.size();
     w.pending.push_back(Item{std::move(record), line});
-    if (w.pending.size() >= kBatch) Hand(w);
+    if (w.pending.size() >= kBatch || w.pending_bytes >= kBatchBytes) Hand(w);
     return !failed_.load(std::memory_order_relaxed);
   }
 
   Status Finish() {
+    if (direct_ != nullptr) FlushDirect();
     for (auto& w : workers_) {
       if (!w->pending.empty()) Hand(*w);
     }
@@ -191,6 +197,7 @@ class Importer {
     std::condition_variable cv;
     std::deque<std::vector<Item>> queue;
     std::vector<Item> pending;  // filled by the reader, handed over in batches
+    size_t pending_bytes = 0;
     bool closing = false;
   };
 
@@ -205,6 +212,7 @@ class Importer {
     }
     w.queue.push_back(std::move(w.pending));
     w.pending.clear();
+    w.pending_bytes = 0;
     w.cv.notify_all();
   }
 
@@ -219,30 +227,68 @@ class Importer {
         w.queue.pop_front();
         w.cv.notify_all();
       }
-      for (Item& item : batch) {
-        if (failed_.load(std::memory_order_relaxed)) break;
-        Write(*w.backend, item);
-      }
+      WriteAll(*w.backend, batch);
     }
   }
 
-  bool Write(client::Backend& backend, Item& item) {
+  void FlushDirect() {
+    WriteAll(*direct_, direct_pending_);
+    direct_pending_.clear();
+    direct_bytes_ = 0;
+  }
+
+  // Writes a batch in one request where the backend can (large values one by
+  // one, so no request outgrows the backend's body limit).
+  void WriteAll(client::Backend& backend, std::vector<Item>& batch) {
+    std::vector<client::BatchItem> items;
+    std::vector<Item*> sent;
+    for (Item& item : batch) {
+      if (failed_.load(std::memory_order_relaxed)) return;
+      if (item.record.value.size() >= kLargeValue) {
+        Write(backend, item);
+        continue;
+      }
+      items.push_back(client::BatchItem{item.record.key, std::move(item.record.value),
+                                        SetOptionsFor(item)});
+      sent.push_back(&item);
+    }
+    if (items.empty() || failed_.load(std::memory_order_relaxed)) return;
+    Result<std::vector<Status>> r = backend.SetMany(items);
+    if (!r.ok()) {
+      Fail(Prefixed(r.status(), "lines " + std::to_string(sent.front()->line) + "-" +
+                                    std::to_string(sent.back()->line) + ": "));
+      return;
+    }
+    for (size_t i = 0; i < sent.size() && i < r->size(); ++i) Count(*sent[i], (*r)[i]);
+  }
+
+  client::SetOptions SetOptionsFor(const Item& item) const {
     client::SetOptions set;
     set.content_type = item.record.content_type;
     set.ttl_ms = item.record.ttl_ms;
     if (options_.if_absent) set.condition.kind = client::Condition::Kind::kIfAbsent;
-    Result<client::KeyMeta> r = backend.Set(item.record.key, item.record.value, set);
-    if (r.ok()) {
+    return set;
+  }
+
+  // Counts one item's outcome; false (and the import fails) on an error.
+  bool Count(const Item& item, const Status& s) {
+    if (s.ok()) {
       imported_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
-    if (options_.if_absent && r.status().IsPreconditionFailed()) {
+    if (options_.if_absent && s.IsPreconditionFailed()) {
       skipped_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
-    Fail(Prefixed(r.status(), "line " + std::to_string(item.line) + ": key " +
-                                  QuoteKey(item.record.key) + ": "));
+    Fail(Prefixed(s, "line " + std::to_string(item.line) + ": key " + QuoteKey(item.record.key) +
+                         ": "));
     return false;
+  }
+
+  bool Write(client::Backend& backend, Item& item) {
+    Result<client::KeyMeta> r =
+        backend.Set(item.record.key, item.record.value, SetOptionsFor(item));
+    return Count(item, r.status());
   }
 
   void Fail(Status status) {
@@ -273,6 +319,8 @@ class Importer {
   Context& ctx_;
   const ImportOptions& options_;
   client::Backend* direct_ = nullptr;
+  std::vector<Item> direct_pending_;  // jobs == 1: written in batches on this thread
+  size_t direct_bytes_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> imported_{0};
