@@ -1,10 +1,17 @@
 #include "client/connect.h"
 
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <climits>
+#include <cstdlib>
+#include <mutex>
 
 #include "client/daemon_backend.h"
 #include "client/fd_http_client.h"
 #include "client/local_daemon.h"
+#include "client/remote/remote_backends.h"
 #include "common/paths.h"
 
 namespace kv::client {
@@ -46,6 +53,67 @@ Result<SocketAddress> ParseHostPort(std::string_view rest, uint16_t default_port
   return a;
 }
 
+// libkv_remote.so (client/remote/remote_backends.h), loaded on first use and
+// never unloaded: the backends it makes run its code.
+struct RemoteLibrary {
+  RemoteOpenFn open = nullptr;
+  std::string path;
+};
+
+Result<RemoteLibrary> LoadRemoteLibrary() {
+  static std::mutex mu;
+  static RemoteLibrary loaded;
+  std::lock_guard<std::mutex> lock(mu);
+  if (loaded.open != nullptr) return loaded;
+
+  std::string path;
+  if (const char* env = std::getenv("KV_REMOTE_LIB"); env != nullptr && *env != '\0') {
+    path = env;
+  } else {
+    char exe[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    std::string dir = n > 0 ? std::string(exe, static_cast<size_t>(n)) : std::string();
+    dir = dir.substr(0, dir.rfind('/') == std::string::npos ? 0 : dir.rfind('/'));
+    path = (dir.empty() ? std::string(".") : dir) + "/../lib/kv/" KV_REMOTE_LIBRARY_NAME;
+  }
+  const std::string hint = " (set KV_REMOTE_LIB to the path of " KV_REMOTE_LIBRARY_NAME ")";
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = ::dlerror();
+    return Status::Unsupported("remote backends are not available: cannot load " +
+                               std::string(why != nullptr ? why : path.c_str()) + hint);
+  }
+  auto tag = reinterpret_cast<RemoteAbiTagFn>(::dlsym(handle, "kv_remote_abi_tag"));
+  auto open = reinterpret_cast<RemoteOpenFn>(::dlsym(handle, "kv_remote_open_backend"));
+  if (tag == nullptr || open == nullptr) {
+    ::dlclose(handle);
+    return Status::Unsupported("remote backends are not available: " + path +
+                               " is not kv's remote backend library" + hint);
+  }
+  if (RemoteAbiTag() != tag()) {
+    ::dlclose(handle);
+    return Status::Unsupported("remote backends are not available: " + path +
+                               " was built for another kv (" + tag() + "; this kv: " +
+                               RemoteAbiTag() + ")" + hint);
+  }
+  loaded.open = open;
+  loaded.path = path;
+  return loaded;
+}
+
+Result<std::unique_ptr<Backend>> OpenRemoteBackend(const ConnectOptions& o) {
+  Result<RemoteLibrary> library = LoadRemoteLibrary();
+  if (!library.ok()) return library.status();
+  RemoteHost host;
+  Status error;
+  Backend* backend = library->open(&o, &host, &error);
+  if (backend == nullptr) {
+    if (error.ok()) return Status::Internal(library->path + " opened no backend for " + o.url);
+    return error;
+  }
+  return std::unique_ptr<Backend>(backend);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Backend>> OpenBackend(const ConnectOptions& o) {
@@ -83,11 +151,13 @@ Result<std::unique_ptr<Backend>> OpenBackend(const ConnectOptions& o) {
     d.name = "kvd";
     return NewDaemonBackend(NewFdHttpClient(std::move(*a), o.timeout_ms), std::move(d));
   }
-  for (const char* scheme : {"https://", "keyvalue.dev", "kvdev+", "etcd://", "etcds://", "invoke+"}) {
-    if (url.starts_with(scheme)) {
-      return Status::Unsupported("this kv was built without remote backends; cannot use " + url);
-    }
+  // The remote backends live in libkv_remote.so, loaded only now (DESIGN.md:
+  // kv's start-up and its path to a kvd load no libcurl).
+  for (const char* scheme : {"https://", "kvdev+https://", "kvdev+http://", "etcd://", "etcds://",
+                             "invoke+https://", "invoke+http://"}) {
+    if (url.starts_with(scheme)) return OpenRemoteBackend(o);
   }
+  if (url == "keyvalue.dev" || url == "keyvalue.dev/") return OpenRemoteBackend(o);
   return Status::InvalidArgument("unknown backend URL '" + url +
                                  "' (use unix:///path, http://host:port, keyvalue.dev, "
                                  "kvdev+https://host/v1, etcd://host:port, invoke+https://...)");

@@ -34,10 +34,24 @@ struct ConnectOptions {
   // The kvd executable to start; empty: `kvd` next to the running kv, else
   // on PATH.
   std::string kvd_path;
+  // TLS for the remote backends (https://, kvdev+https://, etcds://,
+  // invoke+https://): PEM files. ca_file verifies the server; cert_file and
+  // key_file are a client certificate. Empty: for etcds://, the
+  // ETCD_CA_FILE, ETCD_CERT_FILE and ETCD_KEY_FILE variables (as
+  // simple-golang-kv reads them); otherwise the system's CAs and no client
+  // certificate.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  // etcd authentication (a token from /v3/auth/authenticate). Empty
+  // username: none.
+  std::string username;
+  std::string password;
 };
 
 // InvalidArgument: a URL this kv does not understand. Unavailable: the local
-// kvd could not be reached or started.
+// kvd could not be reached or started. Unsupported: a remote URL when
+// libkv_remote.so (client/remote/remote_backends.h) cannot be loaded.
 Result<std::unique_ptr<Backend>> OpenBackend(const ConnectOptions& options);
 
 }  // namespace kv::client
