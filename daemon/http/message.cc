@@ -69,7 +69,7 @@ bool ParseTarget(std::string_view target, HttpRequest* request) {
   if (target.empty() || target.front() != '/') return false;
   size_t q = target.find('?');
   std::string_view raw_path = target.substr(0, q);
-  request->raw_path = std::string(raw_path);
+  request->raw_path.assign(raw_path);
   if (!PercentDecode(raw_path, false, &request->path)) return false;
   request->query.clear();
   if (q == std::string_view::npos) return true;

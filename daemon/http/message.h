@@ -21,6 +21,7 @@ class Headers {
   void Add(std::string name, std::string value) {
     fields_.emplace_back(std::move(name), std::move(value));
   }
+  void Clear() { fields_.clear(); }
   // Replaces every field of that name.
   void Set(std::string_view name, std::string value);
   // The first field of that name.

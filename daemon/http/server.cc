@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -60,7 +61,6 @@ constexpr int kMaxRejecting = 64;
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 constexpr char kServerRoute[] = "(server)";
 
-std::string ToStd(beast::string_view s) { return std::string(s.data(), s.size()); }
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -72,6 +72,76 @@ bool IEquals(std::string_view a, std::string_view b) {
   }
   return true;
 }
+
+// Optional whitespace around a field value goes, as Beast's fields drop it.
+std::string_view TrimOws(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+void AppendUint(std::string* out, uint64_t n) {
+  char buf[20];
+  int len = 0;
+  do {
+    buf[len++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  while (len > 0) out->push_back(buf[--len]);
+}
+
+void AppendField(std::string* out, std::string_view name, std::string_view value) {
+  out->append(name).append(": ").append(value).append("\r\n");
+}
+
+// Parses a request straight into an HttpRequest, without building a Beast
+// message first (one copy of each field instead of two, no field nodes).
+// Beast's basic_parser does the parsing and enforces the header and body
+// limits; this only stores what it reports.
+class RequestParser : public http::basic_parser<true> {
+ public:
+  RequestParser(HttpRequest* out, http::verb* verb, unsigned* version)
+      : out_(out), verb_(verb), version_(version) {}
+
+ private:
+  void on_request_impl(http::verb method, beast::string_view method_str, beast::string_view target,
+                       int version, beast::error_code&) override {
+    *verb_ = method;
+    *version_ = static_cast<unsigned>(version);
+    out_->method.assign(method_str.data(), method_str.size());
+    out_->target.assign(target.data(), target.size());
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    std::string_view v = TrimOws(std::string_view(value.data(), value.size()));
+    out_->headers.Add(std::string(name.data(), name.size()), std::string(v));
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length,
+                         beast::error_code& ec) override {
+    if (!length) return;
+    if (*length > out_->body.max_size()) {
+      ec = http::error::buffer_overflow;
+      return;
+    }
+    out_->body.reserve(static_cast<size_t>(*length));
+  }
+  size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+    out_->body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
+    out_->body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  HttpRequest* out_;
+  http::verb* verb_;
+  unsigned* version_;
+};
 
 void AppendJsonString(std::string* out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
@@ -176,7 +246,10 @@ class Session : public SessionBase {
         stream_(std::move(stream)),
         executor_(stream_.get_executor()),
         transport_(transport),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)) {
+    request_.transport = transport_;
+    request_.remote = remote_;
+  }
 
   ~Session() override {
     if (registered_) {
@@ -243,7 +316,8 @@ class Session : public SessionBase {
 
   void ReadRequest() {
     if (draining_ || state_->draining.load()) return Close();
-    parser_.emplace();
+    ResetRequest();
+    parser_.emplace(&request_, &verb_, &version_);
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
     // The body limit is set once the headers are in (see OnHeader).
     parser_->body_limit(boost::none);
@@ -305,18 +379,8 @@ class Session : public SessionBase {
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     start_ = Clock::now();
-    auto& msg = parser_->get();
-    request_ = HttpRequest();
-    request_.method = ToStd(msg.method_string());
-    request_.target = ToStd(msg.target());
-    for (const auto& field : msg) {
-      request_.headers.Add(ToStd(field.name_string()), ToStd(field.value()));
-    }
-    request_.transport = transport_;
-    request_.remote = remote_;
-    is_head_ = msg.method() == http::verb::head;
-    version_ = msg.version();
-    keep_alive_ = msg.keep_alive();
+    is_head_ = verb_ == http::verb::head;
+    keep_alive_ = parser_->keep_alive();
     if (!ParseTarget(request_.target, &request_)) {
       return SendError(400, "BAD_REQUEST", "malformed request target");
     }
@@ -343,8 +407,8 @@ class Session : public SessionBase {
     parser_->body_limit(limit);
     if (parser_->is_done()) return OnRequest();
 
-    auto expect = msg.find(http::field::expect);
-    if (version_ >= 11 && expect != msg.end() && IEquals(ToStd(expect->value()), "100-continue")) {
+    auto expect = request_.headers.Get("Expect");
+    if (version_ >= 11 && expect && IEquals(*expect, "100-continue")) {
       static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
       ArmReadDeadline();
       net::async_write(stream_, net::buffer(kContinue, sizeof kContinue - 1),
@@ -424,10 +488,8 @@ class Session : public SessionBase {
 
   void OnRequest() {
     phase_ = Phase::kHandling;
-    request_.body = std::move(parser_->get().body());
     HttpResponse response = Dispatch();
-    request_.body.clear();
-    request_.body.shrink_to_fit();
+    ReleaseLargeBody();
     Record(response);
     bool keep_alive = keep_alive_ && !draining_ && !state_->draining.load();
     if (response.stream && !is_head_) return StartStream(std::move(response));
@@ -474,39 +536,80 @@ class Session : public SessionBase {
     }
   }
 
+  // Serializes the status line and the header straight into head_ (what
+  // Beast's serializer would write for the same message, fields in the same
+  // order), then writes head and body with one gather write.
   void WriteResponse(HttpResponse response, bool keep_alive) {
     phase_ = Phase::kWriting;
     int status = response.status;
     if (status < 100 || status > 999) status = 500;
-    unsigned version = version_ == 10 ? 10 : 11;
-    bool bodiless_status = status < 200 || status == 204 || status == 304;
-    std::optional<http::message_generator> generator;
-    if (is_head_ || bodiless_status) {
-      http::response<http::empty_body> msg;
-      msg.version(version);
-      msg.result(static_cast<unsigned>(status));
-      bool handler_length = response.headers.Get("Content-Length").has_value();
-      CopyHeaders(response, msg, is_head_);
-      if (is_head_ && !bodiless_status && !handler_length) msg.content_length(response.body.size());
-      msg.keep_alive(keep_alive);
-      generator.emplace(std::move(msg));
-    } else {
-      http::response<http::string_body> msg;
-      msg.version(version);
-      msg.result(static_cast<unsigned>(status));
-      CopyHeaders(response, msg, false);
-      msg.body() = std::move(response.body);
-      msg.keep_alive(keep_alive);
-      msg.prepare_payload();
-      generator.emplace(std::move(msg));
+    const bool http10 = version_ == 10;
+    const bool bodiless_status = status < 200 || status == 204 || status == 304;
+    const bool empty_body = is_head_ || bodiless_status;
+    head_.clear();
+    head_.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    AppendUint(&head_, static_cast<uint64_t>(status));
+    head_.push_back(' ');
+    beast::string_view reason = http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)));
+    head_.append(reason.data(), reason.size()).append("\r\n");
+    bool handler_length = false;
+    for (const auto& [name, value] : response.headers.fields()) {
+      if (IEquals(name, "Connection") || IEquals(name, "Transfer-Encoding")) continue;
+      if (IEquals(name, "Content-Length")) {
+        handler_length = true;
+        if (!(empty_body && is_head_)) continue;
+      }
+      AppendField(&head_, name, TrimOws(value));
     }
+    // Beast's keep_alive(): HTTP/1.1 says "close", HTTP/1.0 says "keep-alive".
+    const char* connection = nullptr;
+    if (!http10 && !keep_alive) connection = "close";
+    if (http10 && keep_alive) connection = "keep-alive";
+    if (empty_body) {
+      if (is_head_ && !bodiless_status && !handler_length) {
+        head_.append("Content-Length: ");
+        AppendUint(&head_, response.body.size());
+        head_.append("\r\n");
+      }
+      if (connection) AppendField(&head_, "Connection", connection);
+      body_.clear();
+    } else {
+      if (connection) AppendField(&head_, "Connection", connection);
+      head_.append("Content-Length: ");
+      AppendUint(&head_, response.body.size());
+      head_.append("\r\n");
+      body_ = std::move(response.body);
+    }
+    head_.append("\r\n");
+    std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body_)};
     stream_.expires_after(Ms(state_->options.write_timeout_ms));
-    beast::async_write(stream_, std::move(*generator),
-                       [self = Self(), keep_alive](beast::error_code ec, size_t) {
-                         if (ec) return self->Close();
-                         if (!keep_alive) return self->LingeringClose();
-                         self->ReadRequest();
-                       });
+    net::async_write(stream_, buffers,
+                     [self = Self(), keep_alive](beast::error_code ec, size_t) {
+                       if (ec) return self->Close();
+                       self->ReleaseLargeBody();
+                       if (!keep_alive) return self->LingeringClose();
+                       self->ReadRequest();
+                     });
+  }
+
+  // Empties the request for the next one, keeping the small buffers.
+  void ResetRequest() {
+    request_.method.clear();
+    request_.target.clear();
+    request_.path.clear();
+    request_.raw_path.clear();
+    request_.query.clear();
+    request_.headers.Clear();
+    request_.body.clear();
+    verb_ = http::verb::unknown;
+    version_ = 11;
+  }
+
+  // Large bodies are not kept around between requests.
+  void ReleaseLargeBody() {
+    constexpr size_t kKeep = 64 << 10;
+    if (request_.body.capacity() > kKeep) std::string().swap(request_.body);
+    if (body_.capacity() > kKeep) std::string().swap(body_);
   }
 
   // ---- closing -------------------------------------------------------------
@@ -714,15 +817,18 @@ class Session : public SessionBase {
 
   // I/O thread only.
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  HttpRequest request_;
+  std::optional<RequestParser> parser_;
+  HttpRequest request_;  // reused from one request to the next
+  http::verb verb_ = http::verb::unknown;
+  std::string head_;  // the response's status line and header
+  std::string body_;  // the response's body while it is written
   Phase phase_ = Phase::kIdle;
   bool registered_ = false;
   bool rejecting_ = false;
   bool draining_ = false;
   bool is_head_ = false;
   bool keep_alive_ = false;
-  unsigned version_ = 11;
+  unsigned version_ = 11;  // of the request being answered
   uint64_t limit_ = 0;
   bool limit_is_value_ = false;
   size_t linger_left_ = 0;
