@@ -224,7 +224,7 @@ class DaemonBackend final : public Backend {
         case Condition::Kind::kNone: break;
         case Condition::Kind::kIfAbsent: line["if_absent"] = true; break;
         case Condition::Kind::kIfExists: line["if_exists"] = true; break;
-        case Condition::Kind::kIfMatch: line["if_match"] = o.condition.etag; break;
+        case Condition::Kind::kIfMatch: line["if_match"] = Unquote(o.condition.etag); break;
       }
       try {
         call.body += line.dump();
@@ -461,7 +461,8 @@ class DaemonBackend final : public Backend {
     switch (c.kind) {
       case Condition::Kind::kNone: break;
       case Condition::Kind::kIfMatch:
-        call->headers.emplace_back("If-Match", "\"" + c.etag + "\"");
+        // Accept the ETag as people paste it: 7, "7" or W/"7".
+        call->headers.emplace_back("If-Match", "\"" + Unquote(c.etag) + "\"");
         break;
       case Condition::Kind::kIfAbsent: call->headers.emplace_back("If-None-Match", "*"); break;
       case Condition::Kind::kIfExists: call->headers.emplace_back("KV-If-Exists", "1"); break;

@@ -74,6 +74,9 @@ Status Spawn(const DaemonLaunch& launch, const std::string& kvd, const std::stri
   if (child == 0) {
     ::setsid();
     if (::fork() != 0) ::_exit(0);
+    // Like any daemon: hold no directory busy, create files private to us.
+    if (::chdir("/") != 0) ::_exit(127);
+    ::umask(077);
     int null_fd = ::open("/dev/null", O_RDONLY);
     ::dup2(null_fd, 0);
     ::dup2(log_fd, 1);

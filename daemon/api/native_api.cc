@@ -18,7 +18,8 @@
 namespace kv::daemon {
 namespace {
 
-using nlohmann::json;
+// Ordered: JSON values embedded in answers keep their own key order.
+using json = nlohmann::ordered_json;
 
 constexpr char kOctetStream[] = "application/octet-stream";
 constexpr char kJsonType[] = "application/json";
