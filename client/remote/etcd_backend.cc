@@ -24,6 +24,12 @@ constexpr size_t kStatsPage = 10'000;
 // How often a read-modify-write (incr, patch, expire, persist) is tried
 // before it gives up on concurrent writers.
 constexpr int kCasAttempts = 64;
+// A bulk write's txn: etcd's default --max-txn-ops is 128 and
+// --max-request-bytes 1.5 MiB (the JSON gateway adds base64).
+constexpr size_t kTxnOps = 128;
+constexpr size_t kTxnBytes = 1u << 20;
+
+int64_t TtlSeconds(int64_t ttl_ms) { return (ttl_ms + 999) / 1000; }
 
 // gRPC status codes, as the gateway reports them in "code".
 constexpr int kGrpcDeadlineExceeded = 4;
@@ -146,7 +152,7 @@ Status EtcdError(const HttpReply& reply, const std::string& host) {
   }
   const std::string m = "etcd at " + host + ": " + message;
   auto has = [&](const char* text) { return message.find(text) != std::string::npos; };
-  if (has("request is too large")) return Status::TooLarge(m);
+  if (has("request is too large") || has("larger than max")) return Status::TooLarge(m);
   if (has("database space exceeded") || has("no space")) return Status::NoSpace(m);
   if (has("user name is empty")) {
     return Status::Unauthorized("etcd at " + host +
@@ -300,6 +306,67 @@ class EtcdBackend final : public Backend {
       m.expire_at_ms = NowMs() + m.ttl_ms;
     }
     return m;
+  }
+
+  // Unconditional writes go in txns of up to kTxnOps puts (one lease per
+  // TTL in seconds, shared by the keys that have it); a write with a
+  // condition or --keep-ttl, or one a txn cannot carry (too large), is
+  // written alone.
+  Result<std::vector<Status>> SetMany(const std::vector<BatchItem>& items) override {
+    std::vector<Status> out(items.size());
+    std::vector<size_t> batch;
+    size_t batch_bytes = 0;
+    std::map<int64_t, Lease> leases;  // by TTL in seconds
+    auto write_alone = [&](size_t i) {
+      out[i] = Set(items[i].key, items[i].value, items[i].options).status();
+    };
+    auto flush = [&]() -> Status {
+      if (batch.empty()) return Status::Ok();
+      Json ops = Json::array();
+      for (size_t i : batch) {
+        Json put = {{"key", B64(Full(items[i].key))}, {"value", B64(items[i].value)}};
+        if (items[i].options.ttl_ms > 0) {
+          put["lease"] = std::to_string(leases[TtlSeconds(items[i].options.ttl_ms)].id);
+        }
+        ops.push_back(Json{{"request_put", std::move(put)}});
+      }
+      auto reply = Call("/v3/kv/txn", Json{{"success", std::move(ops)}}, false);
+      if (!reply.ok()) {
+        if (reply.status().code() != Status::Code::kTooLarge || batch.size() == 1) {
+          if (batch.size() == 1) {
+            out[batch[0]] = reply.status();
+          } else {
+            return reply.status();  // no outcome known for the batch
+          }
+        } else {
+          for (size_t i : batch) write_alone(i);
+        }
+      }
+      batch.clear();
+      batch_bytes = 0;
+      return Status::Ok();
+    };
+    for (size_t i = 0; i < items.size(); ++i) {
+      const SetOptions& o = items[i].options;
+      if (o.condition.kind != Condition::Kind::kNone || o.keep_ttl) {
+        if (Status s = flush(); !s.ok()) return s;
+        write_alone(i);
+        continue;
+      }
+      if (o.ttl_ms > 0 && leases.count(TtlSeconds(o.ttl_ms)) == 0) {
+        auto lease = Grant(o.ttl_ms);
+        if (!lease.ok()) return lease.status();
+        leases[TtlSeconds(o.ttl_ms)] = *lease;
+      }
+      const size_t bytes = (Full(items[i].key).size() + items[i].value.size()) * 4 / 3 + 64;
+      if (batch.size() == kTxnOps || (!batch.empty() && batch_bytes + bytes > kTxnBytes)) {
+        if (Status s = flush(); !s.ok()) return s;
+      }
+      batch.push_back(i);
+      batch_bytes += bytes;
+    }
+    if (Status s = flush(); !s.ok()) return s;
+    return out;
   }
 
   Result<uint64_t> Delete(std::string_view key, const Condition& condition) override {
@@ -851,7 +918,7 @@ class EtcdBackend final : public Backend {
   }
 
   Result<Lease> Grant(int64_t ttl_ms) {
-    const int64_t seconds = (ttl_ms + 999) / 1000;
+    const int64_t seconds = TtlSeconds(ttl_ms);
     auto reply = Call("/v3/lease/grant", Json{{"TTL", std::to_string(seconds)}}, true);
     if (!reply.ok()) return reply.status();
     Lease lease{I64(*reply, "ID"), I64(*reply, "TTL")};

@@ -18,6 +18,8 @@
 //                    puts with ignore_lease. ETag = the key's mod_revision;
 //                    If-Match is a txn comparing MOD, --if-absent compares
 //                    CREATE = 0, --if-exists CREATE > 0.
+//   import (SetMany) txns of up to 128 puts; keys with the same TTL (in
+//                    seconds) share one lease; conditional writes go alone
 //   del              deleterange, or a txn when there is a condition
 //   ls               range [prefix, prefix successor) with limit; the cursor
 //                    is the last key of the page; values are always fetched

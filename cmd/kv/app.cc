@@ -14,10 +14,10 @@ constexpr const char* kDescription =
     "With no --url it talks to the local kvd (started on demand).";
 
 constexpr const char* kFooter =
-    "Environment: KV_URL, KV_NAMESPACE, KV_APP, KV_TOKEN, KV_PROFILE, KV_TIMEOUT and KV_SOCKET\n"
-    "stand in for their flags; KV_NO_AUTOSTART=1 never starts kvd (exit 4 instead); KV_CONFIG\n"
-    "names the config file (default $XDG_CONFIG_HOME/kv/config.toml); NO_COLOR turns colour "
-    "off.\n"
+    "Environment: KV_URL, KV_NAMESPACE, KV_APP, KV_TOKEN, KV_PROFILE, KV_TIMEOUT, KV_SOCKET,\n"
+    "KV_CACERT, KV_CERT, KV_KEY and KV_USER stand in for their flags; KV_NO_AUTOSTART=1 never\n"
+    "starts kvd (exit 4 instead); KV_CONFIG names the config file (default\n"
+    "$XDG_CONFIG_HOME/kv/config.toml); NO_COLOR turns colour off.\n"
     "Exit codes: 0 done (has: exists), 1 not found, 2 usage (bad command, flag, duration or\n"
     "JSON), 3 precondition failed, 4 backend unreachable or timed out, 5 refused by the "
     "backend.\n"
@@ -61,6 +61,19 @@ void AddGlobalFlags(CLI::App& app, Context& ctx) {
   app.add_option("--socket", f.socket,
                  "The local kvd's socket (env KV_SOCKET; default $XDG_RUNTIME_DIR/kv/kvd.sock)")
       ->type_name("PATH")
+      ->group(group);
+  app.add_option("--cacert", f.cacert,
+                 "CA certificates (PEM) that verify a remote server (env KV_CACERT)")
+      ->type_name("FILE")
+      ->group(group);
+  app.add_option("--cert", f.cert, "Client certificate (PEM) for a remote server (env KV_CERT)")
+      ->type_name("FILE")
+      ->group(group);
+  app.add_option("--key", f.key, "The client certificate's key (PEM) (env KV_KEY)")
+      ->type_name("FILE")
+      ->group(group);
+  app.add_option("--user", f.user, "etcd user and password (env KV_USER)")
+      ->type_name("NAME:PASSWORD")
       ->group(group);
   app.add_flag("-q,--quiet", f.quiet, "No informational messages on stderr (errors still)")
       ->group(group);

@@ -83,6 +83,17 @@ Result<Settings> Context::settings() {
     c.timeout_ms = *ms;
   }
   c.socket_path = FirstOf(flags_.socket, "KV_SOCKET");
+  c.ca_file = FirstOf(flags_.cacert, "KV_CACERT");
+  c.cert_file = FirstOf(flags_.cert, "KV_CERT");
+  c.key_file = FirstOf(flags_.key, "KV_KEY");
+  std::string user = FirstOf(flags_.user, "KV_USER");
+  if (!user.empty()) {
+    size_t colon = user.find(':');
+    c.username = user.substr(0, colon);
+    c.password = colon == std::string::npos ? env_("KV_PASSWORD").value_or("")
+                                            : user.substr(colon + 1);
+    if (c.username.empty()) return Status::InvalidArgument("--user takes NAME:PASSWORD");
+  }
   std::string no_autostart = env_("KV_NO_AUTOSTART").value_or("");
   c.autostart = no_autostart.empty() || no_autostart == "0";
   settings_ = s;
@@ -110,7 +121,9 @@ namespace {
 
 bool SameConnection(const client::ConnectOptions& a, const client::ConnectOptions& b) {
   return a.url == b.url && a.token == b.token && a.timeout_ms == b.timeout_ms &&
-         a.autostart == b.autostart && a.socket_path == b.socket_path && a.kvd_path == b.kvd_path;
+         a.autostart == b.autostart && a.socket_path == b.socket_path && a.kvd_path == b.kvd_path &&
+         a.ca_file == b.ca_file && a.cert_file == b.cert_file && a.key_file == b.key_file &&
+         a.username == b.username && a.password == b.password;
 }
 
 }  // namespace

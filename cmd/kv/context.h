@@ -4,7 +4,7 @@
 //
 // Settings come from, first to last: the command line flag, its environment
 // twin (KV_URL, KV_NAMESPACE, KV_APP, KV_TOKEN, KV_PROFILE, KV_TIMEOUT,
-// KV_SOCKET, KV_NO_AUTOSTART), the profile (-p/KV_PROFILE, else the config
+// KV_SOCKET, KV_NO_AUTOSTART, KV_CACERT, KV_CERT, KV_KEY, KV_USER), the profile (-p/KV_PROFILE, else the config
 // file's current profile; not used when --url/KV_URL is given without -p,
 // and its token is only sent to its own URL), then the defaults.
 //
@@ -60,6 +60,11 @@ struct GlobalFlags {
   std::string output;   // raw | json | table
   std::string timeout;  // a duration
   std::string socket;
+  // Remote backends: TLS files and the etcd user ("NAME:PASSWORD").
+  std::string cacert;
+  std::string cert;
+  std::string key;
+  std::string user;
   bool quiet = false;
 };
 

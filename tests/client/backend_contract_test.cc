@@ -220,7 +220,7 @@ TEMPLATE_TEST_CASE("backend contract: TTL", "[remote]", EtcdWorld, KeyValueDevWo
   CHECK(b->Get("brief").status().IsNotFound());
 }
 
-TEMPLATE_TEST_CASE("backend contract: ls by prefix, a page at a time", "[remote]", EtcdWorld,
+TEMPLATE_TEST_CASE("backend contract: ls by prefix a page at a time", "[remote]", EtcdWorld,
                    KeyValueDevWorld) {
   TestType world;
   auto b = world.Open();
@@ -310,7 +310,7 @@ TEMPLATE_TEST_CASE("backend contract: incr and patch are atomic", "[remote]", Et
   }
 }
 
-TEMPLATE_TEST_CASE("backend contract: clear, stats and scopes", "[remote]", EtcdWorld,
+TEMPLATE_TEST_CASE("backend contract: clear and stats and scopes", "[remote]", EtcdWorld,
                    KeyValueDevWorld) {
   TestType world;
   auto b = world.Open();

@@ -63,7 +63,7 @@ std::vector<Json> JsonLines(const std::string& text) {
   return out;
 }
 
-TEST_CASE("kv --url etcd://: set / get / ls / del / watch, in simple-golang-kv's layout",
+TEST_CASE("kv --url etcd:// set get ls del watch in simple-golang-kv's layout",
           "[remote][e2e]") {
   EtcdCluster etcd;
   REQUIRE(etcd.Start());
@@ -141,7 +141,7 @@ TEST_CASE("kv --url etcd://: set / get / ls / del / watch, in simple-golang-kv's
   CHECK(r.code == 1);
 }
 
-TEST_CASE("kv export from kvd | kv --url etcd:// import moves keys, values and TTLs",
+TEST_CASE("kv export from kvd piped to kv --url etcd:// import moves keys and values and TTLs",
           "[remote][e2e]") {
   EtcdCluster etcd;
   REQUIRE(etcd.Start());
@@ -180,9 +180,22 @@ TEST_CASE("kv export from kvd | kv --url etcd:// import moves keys, values and T
   CHECK(kv.Ok({"--url", local, "-n", "back", "get", "bin"}) == binary);
   Json back = Json::parse(kv.Ok({"--url", local, "-n", "back", "meta", "session", "-o", "json"}));
   CHECK(back["ttl_ms"].get<int64_t>() > 3500'000);
+
+  // A bigger import: batches of txns, TTLs sharing leases.
+  std::string lines;
+  for (int i = 0; i < 2000; ++i) {
+    Json line = {{"key", "many/" + std::to_string(i)}, {"value", i}};
+    if (i % 2 == 0) line["ttl_ms"] = 600'000;
+    lines += line.dump() + "\n";
+  }
+  kv.Ok({"--url", e, "import"}, lines);
+  CHECK(kv.Ok({"--url", e, "get", "many/1999"}) == "1999");
+  CHECK(JsonLines(kv.Ok({"--url", e, "ls", "many/", "-o", "json"})).size() == 2000);
+  Json many = Json::parse(kv.Ok({"--url", e, "meta", "many/10", "-o", "json"}));
+  CHECK(many["ttl_ms"].get<int64_t>() > 590'000);
 }
 
-TEST_CASE("kv with remote URLs: unsupported exits 5, unreachable exits 4 naming the host",
+TEST_CASE("kv with remote URLs: unsupported exits 5 and unreachable exits 4 naming the host",
           "[remote][e2e]") {
   EtcdCluster etcd;
   REQUIRE(etcd.Start());
@@ -244,7 +257,50 @@ TEST_CASE("kv with remote URLs: unsupported exits 5, unreachable exits 4 naming 
   CHECK(r.err.find("missing.so") != std::string::npos);
 }
 
-TEST_CASE("kv loads no libcurl: not linked, and not loaded on the way to a local kvd",
+TEST_CASE("kv --user --cacert --cert --key and their variables", "[remote][e2e]") {
+  Kv kv;
+  {
+    EtcdCluster etcd;
+    REQUIRE(etcd.Start());
+    etcd.Raw("/v3/auth/user/add", {{"name", "root"}, {"password", "pw"}});
+    etcd.Raw("/v3/auth/user/grant", {{"user", "root"}, {"role", "root"}});
+    etcd.Raw("/v3/auth/enable", Json::object());
+    const std::string url = etcd.url();
+    kv.Ok({"--url", url, "--user", "root:pw", "set", "k", "v"});
+    CHECK(kv.Run({"--url", url, "get", "k"}, "", {"KV_USER=root:pw"}).out == "v");
+    CHECK(kv.Run({"--url", url, "get", "k"}, "", {"KV_USER=root", "KV_PASSWORD=pw"}).out == "v");
+    CommandResult r = kv.Run({"--url", url, "get", "k"});
+    CHECK(r.code == 5);
+    CHECK(r.err.find("--user") != std::string::npos);
+    r = kv.Run({"--url", url, "--user", "root:nope", "get", "k"});
+    CHECK(r.code == 5);
+    CHECK(OneErrorLine(r.err));
+  }
+  TempDir certs{"kv-cli-certs"};
+  REQUIRE(MakeCertificates(certs));
+  EtcdCluster::Tls tls{certs.Sub("server.pem"), certs.Sub("server.key"), certs.Sub("ca.pem")};
+  EtcdCluster etcd;
+  REQUIRE(etcd.Start(&tls));
+  const std::string url = etcd.url();
+  kv.Ok({"--url", url, "--cacert", certs.Sub("ca.pem"), "--cert", certs.Sub("client.pem"),
+         "--key", certs.Sub("client.key"), "set", "secure", "yes"});
+  CommandResult r = kv.Run({"--url", url, "get", "secure"}, "",
+                           {"KV_CACERT=" + certs.Sub("ca.pem"), "KV_CERT=" + certs.Sub("client.pem"),
+                            "KV_KEY=" + certs.Sub("client.key")});
+  CHECK(r.out == "yes");
+  r = kv.Run({"--url", url, "get", "secure"}, "",
+             {"ETCD_CA_FILE=" + certs.Sub("ca.pem"), "ETCD_CERT_FILE=" + certs.Sub("client.pem"),
+              "ETCD_KEY_FILE=" + certs.Sub("client.key")});
+  CHECK(r.out == "yes");
+  r = kv.Run({"--url", url, "--cacert", certs.Sub("ca.pem"), "get", "secure"});
+  CHECK(r.code == 4);  // no client certificate: the handshake fails
+  CHECK(r.err.find(etcd.endpoint(0)) != std::string::npos);
+  r = kv.Run({"--url", url, "--cacert", certs.Sub("missing.pem"), "get", "secure"});
+  CHECK(r.code != 0);
+  CHECK(OneErrorLine(r.err));
+}
+
+TEST_CASE("kv loads no libcurl: not linked and not loaded on the way to a local kvd",
           "[remote][e2e]") {
   CommandResult ldd = RunCommand({"ldd", KV_PATH});
   REQUIRE(ldd.code == 0);

@@ -398,6 +398,23 @@ class EtcdCluster {
   bool tls_ = false;
 };
 
+// A CA, a server certificate for 127.0.0.1 and a client certificate, made
+// with openssl in `dir`.
+inline bool MakeCertificates(const TempDir& dir) {
+  std::string script = R"(set -e
+cd ")" + dir.str() + R"("
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=kv-test-ca 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n' > ext.cnf
+for who in server client; do
+  openssl req -newkey rsa:2048 -nodes -keyout $who.key -out $who.csr -subj /CN=$who 2>/dev/null
+  openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $who.pem -days 2 -extfile ext.cnf 2>/dev/null
+done
+)";
+  CommandResult r = RunCommand({"/bin/sh", "-c", script});
+  INFO(r.err);
+  return r.code == 0;
+}
+
 // client::OpenBackend for a remote URL, with libkv_remote.so from the build.
 inline std::unique_ptr<client::Backend> OpenRemote(const std::string& url,
                                                    client::Scope scope = {},
