@@ -4,9 +4,11 @@
 //
 // Settings come from, first to last: the command line flag, its environment
 // twin (KV_URL, KV_NAMESPACE, KV_APP, KV_TOKEN, KV_PROFILE, KV_TIMEOUT,
-// KV_SOCKET, KV_NO_AUTOSTART, KV_CACERT, KV_CERT, KV_KEY, KV_USER), the profile (-p/KV_PROFILE, else the config
-// file's current profile; not used when --url/KV_URL is given without -p,
-// and its token is only sent to its own URL), then the defaults.
+// KV_SOCKET, KV_NO_AUTOSTART, KV_CACERT, KV_CERT, KV_KEY, KV_USER; with
+// KV_USER=NAME the password comes from KV_PASSWORD), the profile
+// (-p/KV_PROFILE, else the config file's current profile; not used when
+// --url/KV_URL is given without -p, and its token is only sent to its own
+// URL), then the defaults.
 //
 // The Backend is opened on first use (so `kv version` never connects) and
 // kept across runs while the connection settings stay the same: the REPL
