@@ -59,6 +59,19 @@ std::string PercentEncode(std::string_view s) {
 
 namespace {
 
+std::atomic<const std::atomic<bool>*> g_interrupt_flag{nullptr};
+
+}  // namespace
+
+void SetInterruptFlag(const std::atomic<bool>* flag) { g_interrupt_flag.store(flag); }
+
+bool Interrupted() {
+  const std::atomic<bool>* flag = g_interrupt_flag.load();
+  return flag != nullptr && flag->load();
+}
+
+namespace {
+
 // A blocking-looking stream over a non-blocking socket: every read and write
 // waits with poll() up to the deadline. Satisfies Beast's SyncReadStream and
 // SyncWriteStream.
@@ -72,6 +85,10 @@ class FdStream {
     net::mutable_buffer b = beast::buffers_front(buffers);
     if (b.size() == 0) return 0;
     for (;;) {
+      if (Interrupted()) {
+        ec = net::error::operation_aborted;
+        return 0;
+      }
       ssize_t n = ::recv(fd_, b.data(), b.size(), 0);
       if (n > 0) return static_cast<size_t>(n);
       if (n == 0) {
@@ -121,6 +138,10 @@ class FdStream {
   bool Wait(short events, beast::error_code& ec) {
     pollfd p{fd_, events, 0};
     for (;;) {
+      if (Interrupted()) {  // Ctrl-C in the shell (SIGINT without SA_RESTART)
+        ec = net::error::operation_aborted;
+        return false;
+      }
       int r = ::poll(&p, 1, timeout_ms_ < 0 ? -1 : static_cast<int>(timeout_ms_));
       if (r > 0) return true;
       if (r == 0) {
@@ -248,6 +269,7 @@ class FdHttpClient final : public HttpClient {
   }
 
   Status FromBeast(const beast::error_code& ec, std::string_view during) {
+    if (ec == net::error::operation_aborted) return Status::Unavailable("interrupted");
     if (ec == beast::error::timeout) {
       return Status::Timeout(Describe() + " did not answer within " + FormatDurationMs(timeout_ms_));
     }

@@ -6,6 +6,7 @@
 // Thread-safety: one thread at a time.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -50,6 +51,15 @@ class HttpClient {
   // "unix:/path" or "127.0.0.1:7379", for messages.
   virtual std::string Describe() const = 0;
 };
+
+// Ctrl-C in kv's shell (shell/signals.h): while *flag is true, an
+// HttpClient's waits for its server give up at once; the request fails with
+// Unavailable("interrupted") and its connection is closed. Commands that
+// loop on their own (kv daemon logs --follow) check Interrupted(). nullptr
+// (the default): nothing interrupts. The flag must outlive its installation.
+void SetInterruptFlag(const std::atomic<bool>* flag);
+// True when an installed interrupt flag is set.
+bool Interrupted();
 
 // Percent-encodes everything but RFC 3986's unreserved characters, so any
 // key (with '/', '?', spaces, bytes >= 0x80) is one path segment.

@@ -1,5 +1,6 @@
 #include "cmd/kv/app.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "cmd/kv/commands/commands.h"
@@ -155,6 +156,7 @@ std::unique_ptr<CLI::App> BuildApp(Context& ctx) {
   AddTokenCommand(*app, ctx);   // token create|ls|revoke
   AddDaemonCommand(*app, ctx);  // daemon start|stop|status|restart|logs
   AddProfileCommand(*app, ctx); // profile add|ls|use|rm
+  AddShellCommand(*app, ctx);   // shell
   AddVersionCommand(*app, ctx); // version
   AddHelpCommand(*app, ctx);    // help
   return app;
@@ -166,6 +168,14 @@ int RunArgv(Context& ctx, int argc, const char* const* argv) {
 
 int RunLine(Context& ctx, const std::string& line) {
   return Execute(ctx, [&line](CLI::App& app) { app.parse(line, /*program_name_included=*/false); });
+}
+
+int RunWords(Context& ctx, std::vector<std::string> words, const GlobalFlags& defaults) {
+  std::reverse(words.begin(), words.end());  // CLI11 takes them last first
+  return Execute(ctx, [&](CLI::App& app) {
+    ctx.flags() = defaults;  // after BuildApp's Reset; options given below override
+    app.parse(words);
+  });
 }
 
 }  // namespace kv::cli

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -30,5 +31,11 @@ int RunArgv(Context& ctx, int argc, const char* const* argv);
 // One line of words as a shell would split them (quotes, backslashes), with
 // no program name: "get user:1 -o json".
 int RunLine(Context& ctx, const std::string& line);
+
+// The REPL's entry (cmd/kv/repl_adapter.h): the words of one line, already
+// split by the shell's tokenizer, with no program name. The global flags
+// start from `defaults` (the shell's session) instead of empty; the line's
+// own flags override them for this line only.
+int RunWords(Context& ctx, std::vector<std::string> words, const GlobalFlags& defaults);
 
 }  // namespace kv::cli

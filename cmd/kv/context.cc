@@ -113,7 +113,10 @@ bool Context::color() const {
 }
 
 Printer& Context::printer() {
-  if (!printer_) printer_ = MakePrinter(output_mode(), *io_.out, color());
+  if (!printer_) {
+    printer_ = printer_factory_ ? printer_factory_(output_mode(), *io_.out, color())
+                                : MakePrinter(output_mode(), *io_.out, color());
+  }
   return *printer_;
 }
 

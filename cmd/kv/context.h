@@ -116,6 +116,14 @@ class Context {
   // The output mode: -o, else table on a TTY and raw otherwise.
   OutputMode output_mode() const;
   Printer& printer();
+  // Makes printer() build printers with `factory` instead of MakePrinter
+  // (the REPL's pretty JSON on a terminal); nullptr: MakePrinter again.
+  using PrinterFactory =
+      std::function<std::unique_ptr<Printer>(OutputMode mode, std::ostream& out, bool color)>;
+  void set_printer_factory(PrinterFactory factory) {
+    printer_factory_ = std::move(factory);
+    printer_.reset();
+  }
 
   // The backend for the current settings, opened on first use. Errors: those
   // of settings() and of the opener (Unavailable when kvd is unreachable...).
@@ -155,6 +163,7 @@ class Context {
   GlobalFlags flags_;
   std::optional<Settings> settings_;
   std::unique_ptr<Printer> printer_;
+  PrinterFactory printer_factory_;
   std::unique_ptr<client::Backend> backend_;
   client::ConnectOptions backend_options_;  // what backend_ was opened with
   std::function<Status()> action_;

@@ -30,7 +30,10 @@ int main(int argc, char** argv) {
     kv::cli::Context ctx(io, [](const kv::client::ConnectOptions& options) {
       return kv::client::OpenBackend(options);
     });
-    int code = kv::cli::RunArgv(ctx, argc, argv);
+    // `kv` alone on a terminal opens the shell (kv shell).
+    const char* shell_argv[] = {argv[0], "shell", nullptr};
+    const bool shell = argc == 1 && io.stdin_tty && io.stdout_tty;
+    int code = shell ? kv::cli::RunArgv(ctx, 2, shell_argv) : kv::cli::RunArgv(ctx, argc, argv);
     std::cout.flush();
     return code;
   } catch (const std::exception& e) {

@@ -194,6 +194,9 @@ void AddHelpCommand(CLI::App& app, Context& ctx);
 // such command.
 Status RunHelp(const CLI::App& root, const std::vector<std::string>& path, Context& ctx);
 
+// shell.cc: kv shell [--keep-going] (the REPL; shell/repl.h)
+void AddShellCommand(CLI::App& app, Context& ctx);
+
 // Shared by the commands (get.cc).
 // InvalidArgument for an empty key.
 Status CheckKey(const std::string& key);

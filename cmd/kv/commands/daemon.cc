@@ -17,6 +17,7 @@
 #include <cstring>
 #include <thread>
 
+#include "client/http_client.h"
 #include "client/local_daemon.h"
 #include "cmd/kv/commands/commands.h"
 #include "common/paths.h"
@@ -233,7 +234,7 @@ Status RunDaemonLogs(const DaemonOptions& options, Context& ctx) {
   }
   off_t offset = 0;
   Status s = WriteTail(ctx, fd, options.lines, &offset);
-  while (s.ok() && options.follow && ctx.out()) {
+  while (s.ok() && options.follow && ctx.out() && !client::Interrupted()) {  // Ctrl-C in kv shell
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) continue;
