@@ -17,11 +17,14 @@ class KeyLocks {
  public:
   static constexpr size_t kStripes = 1024;
 
-  size_t StripeOf(std::string_view data_key) const {
-    return std::hash<std::string_view>{}(data_key) % kStripes;
-  }
+  static size_t HashOf(std::string_view data_key) { return std::hash<std::string_view>{}(data_key); }
+  static size_t StripeOfHash(size_t hash) { return hash % kStripes; }
+  size_t StripeOf(std::string_view data_key) const { return StripeOfHash(HashOf(data_key)); }
   std::unique_lock<std::mutex> Lock(std::string_view data_key) {
     return std::unique_lock<std::mutex>(stripes_[StripeOf(data_key)]);
+  }
+  std::unique_lock<std::mutex> LockStripe(size_t stripe) {
+    return std::unique_lock<std::mutex>(stripes_[stripe]);
   }
   std::vector<std::unique_lock<std::mutex>> LockMany(std::vector<size_t> stripes) {
     std::sort(stripes.begin(), stripes.end());

@@ -16,6 +16,7 @@
 
 #include "common/base64.h"
 #include "daemon/store/key_locks.h"
+#include "daemon/store/record_cache.h"
 #include "daemon/store/revision_sequencer.h"
 #include "daemon/store/ttl_filter.h"
 #include "daemon/store/usage_merge.h"
@@ -50,6 +51,20 @@ Status ValidateNamespace(std::string_view ns) {
     return Status::InvalidArgument("namespace contains a NUL byte");
   }
   return Status::Ok();
+}
+
+Entry ToEntry(std::string_view key, Record&& r, uint64_t value_size, bool with_value) {
+  Entry e;
+  e.key.assign(key);
+  if (with_value) e.value = std::move(r.value);
+  e.content_type = std::move(r.content_type);
+  e.value_size = value_size;
+  e.revision = r.revision;
+  e.create_revision = r.create_revision;
+  e.created_ms = r.created_ms;
+  e.updated_ms = r.updated_ms;
+  e.expire_at_ms = r.expire_at_ms;
+  return e;
 }
 
 Entry ToEntry(std::string_view key, const Record& r, uint64_t value_size, bool with_value) {
@@ -133,7 +148,8 @@ struct Planned {
 
 class Store::Impl {
  public:
-  explicit Impl(StoreOptions options) : opt_(std::move(options)) {}
+  explicit Impl(StoreOptions options)
+      : opt_(std::move(options)), cache_(opt_.record_cache_bytes, KeyLocks::kStripes) {}
   ~Impl() { Close(); }
 
   Status Open();
@@ -188,7 +204,9 @@ class Store::Impl {
   // Appends a planned write to the batch with revisions from *rev onwards.
   WriteResult AppendPlanned(rocksdb::WriteBatch* b, std::string_view ns, std::string_view key,
                             std::string_view dkey, Planned* p, uint64_t* rev, int64_t now,
-                            bool return_value) const;
+                            bool return_value, std::string* encoded = nullptr) const;
+  // The key's record, from the record cache or RocksDB.
+  // REQUIRES: the key's stripe lock is held.
   Status GetRecord(std::string_view data_key, std::optional<Record>* out) const;
 
   StoreOptions opt_;
@@ -201,7 +219,9 @@ class Store::Impl {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
 
-  KeyLocks locks_;
+  mutable KeyLocks locks_;
+  // Guarded shard by shard by locks_' stripes (record_cache.h).
+  mutable RecordCache cache_;
   RevisionSequencer revs_;
   std::atomic<uint64_t> event_floor_{0};
   std::atomic<uint64_t> expired_total_{0};
@@ -441,6 +461,11 @@ void Store::Impl::Release(std::string_view ns, int64_t dkeys, int64_t dbytes) {
 // ---------------------------------------------------------------- writes
 
 Status Store::Impl::GetRecord(std::string_view data_key, std::optional<Record>* out) const {
+  if (const std::string_view* cached = cache_.Find(KeyLocks::HashOf(data_key), data_key)) {
+    *out = DecodeRecord(*cached);
+    if (!*out) return Status::Corruption("stored record is damaged");
+    return Status::Ok();
+  }
   rocksdb::PinnableSlice raw;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), data_, ToSlice(data_key), &raw);
   if (s.IsNotFound()) {
@@ -513,7 +538,8 @@ Status Store::Impl::Plan(std::string_view ns, std::string_view key, const Condit
 
 WriteResult Store::Impl::AppendPlanned(rocksdb::WriteBatch* b, std::string_view ns,
                                        std::string_view key, std::string_view dkey, Planned* p,
-                                       uint64_t* rev, int64_t now, bool return_value) const {
+                                       uint64_t* rev, int64_t now, bool return_value,
+                                       std::string* encoded) const {
   const std::optional<Record>& stored = p->stored;
   const Record* current = (stored && !p->expired) ? &*stored : nullptr;
   if (stored && stored->expire_at_ms > 0) b->Delete(expiry_, ExpiryKey(stored->expire_at_ms, dkey));
@@ -532,7 +558,9 @@ WriteResult Store::Impl::AppendPlanned(rocksdb::WriteBatch* b, std::string_view 
     r.created_ms = current ? current->created_ms : now;
     r.updated_ms = now;
     if (r.content_type.empty()) r.content_type = kDefaultContentType;
-    b->Put(data_, ToSlice(dkey), EncodeRecord(r));
+    std::string record = EncodeRecord(r);
+    b->Put(data_, ToSlice(dkey), record);
+    if (encoded != nullptr) *encoded = std::move(record);
     if (r.expire_at_ms > 0) {
       b->Put(expiry_, ExpiryKey(r.expire_at_ms, dkey),
              EncodeExpiryValue(*rev, key.size() + r.value.size()));
@@ -550,7 +578,8 @@ Result<WriteResult> Store::Impl::Apply(std::string_view ns, std::string_view key
   if (Status s = ValidateNamespace(ns); !s.ok()) return s;
   if (Status s = ValidateKey(key, opt_.max_key_bytes); !s.ok()) return s;
   const std::string dkey = DataKey(ns, key);
-  auto lock = locks_.Lock(dkey);
+  const size_t hash = KeyLocks::HashOf(dkey);
+  auto lock = locks_.LockStripe(KeyLocks::StripeOfHash(hash));
   const int64_t now = clock_->NowMs();
 
   Planned p;
@@ -561,15 +590,22 @@ Result<WriteResult> Store::Impl::Apply(std::string_view ns, std::string_view key
   const uint64_t first = revs_.Begin(p.expired ? 2 : 1);
   uint64_t rev = first;
   rocksdb::WriteBatch b;
-  WriteResult result = AppendPlanned(&b, ns, key, dkey, &p, &rev, now, return_value);
+  std::string encoded;
+  WriteResult result = AppendPlanned(&b, ns, key, dkey, &p, &rev, now, return_value, &encoded);
   if (p.delta.keys != 0 || p.delta.bytes != 0) {
     b.Merge(meta_, UsageKey(ns), EncodeUsage(p.delta.keys, p.delta.bytes));
   }
   Status s = Write(&b);
   revs_.End(first);
   if (!s.ok()) {
+    cache_.Erase(hash, dkey);  // whatever RocksDB holds now, read it from there
     Release(ns, p.delta.keys, p.delta.bytes);
     return s;
+  }
+  if (p.mutation.erase) {
+    cache_.Erase(hash, dkey);
+  } else {
+    cache_.Put(hash, dkey, encoded);
   }
   if (p.expired) expired_total_.fetch_add(1, std::memory_order_relaxed);
   return result;
@@ -650,6 +686,9 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
   }
   Status s = Write(&b);
   revs_.End(first);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (outcome[i].ok()) cache_.Erase(KeyLocks::HashOf(dkeys[i]), dkeys[i]);
+  }
   if (!s.ok()) {
     Release(ns, total.keys, total.bytes);
     return s;
@@ -663,15 +702,30 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
 Result<Entry> Store::Impl::Read(std::string_view ns, std::string_view key, bool with_value) const {
   if (Status s = ValidateNamespace(ns); !s.ok()) return s;
   if (Status s = ValidateKey(key, opt_.max_key_bytes); !s.ok()) return s;
-  rocksdb::PinnableSlice raw;
-  rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), data_, DataKey(ns, key), &raw);
-  if (rs.IsNotFound()) return Status::NotFound("key not found");
-  if (!rs.ok()) return FromRocks(rs, "read failed");
-  std::optional<Record> r = DecodeRecord(ToView(raw), with_value);
-  auto size = RecordValueSize(ToView(raw));
+  const std::string dkey = DataKey(ns, key);
+  const size_t hash = KeyLocks::HashOf(dkey);
+  std::optional<Record> r;
+  std::optional<uint64_t> size;
+  {
+    auto lock = locks_.LockStripe(KeyLocks::StripeOfHash(hash));
+    const std::string_view* raw = cache_.Find(hash, dkey);
+    rocksdb::PinnableSlice pinned;
+    std::string_view bytes;
+    if (raw != nullptr) {
+      bytes = *raw;
+    } else {
+      rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), data_, dkey, &pinned);
+      if (rs.IsNotFound()) return Status::NotFound("key not found");
+      if (!rs.ok()) return FromRocks(rs, "read failed");
+      bytes = ToView(pinned);
+      if (cache_.enabled()) cache_.Put(hash, dkey, bytes);
+    }
+    r = DecodeRecord(bytes, with_value);
+    size = RecordValueSize(bytes);
+  }
   if (!r || !size) return Status::Corruption("stored record is damaged");
   if (IsExpired(*r, clock_->NowMs())) return Status::NotFound("key not found");
-  return ToEntry(key, *r, *size, with_value);
+  return ToEntry(key, std::move(*r), *size, with_value);
 }
 
 Result<ListPage> Store::Impl::List(std::string_view ns, const ListOptions& o) const {
@@ -819,6 +873,7 @@ Result<uint64_t> Store::Impl::Clear(std::string_view ns) {
     (void)Reserve(ns, delta.keys, delta.bytes);
     Status s = Write(&b);
     revs_.End(first);
+    for (const auto& [k, r] : present) cache_.Erase(KeyLocks::HashOf(*k), *k);
     if (!s.ok()) {
       Release(ns, delta.keys, delta.bytes);
       return s;
@@ -893,6 +948,7 @@ Result<uint64_t> Store::Impl::ExpireDue() {
       (void)Reserve(ns, delta.keys, delta.bytes);
       Status s = Write(&b);
       if (first != 0) revs_.End(first);
+      cache_.Erase(KeyLocks::HashOf(entry->data_key), entry->data_key);
       if (!s.ok()) {
         Release(ns, delta.keys, delta.bytes);
         return s;
@@ -968,6 +1024,12 @@ Status Store::Impl::CompactAll() {
   for (auto* h : handles_) {
     s = db_->CompactRange(co, h, nullptr, nullptr);
     if (!s.ok()) return FromRocks(s, "compaction failed");
+  }
+  // Expired records the compaction dropped leave the cache too, so that
+  // what follows sees the disk as it is now.
+  for (size_t i = 0; i < cache_.shards(); ++i) {
+    auto lock = locks_.LockStripe(i);
+    cache_.Clear(i);
   }
   return Status::Ok();
 }

@@ -11,6 +11,10 @@
 // -9). With StoreOptions::fsync, the log is also fsynced before the call
 // returns, so it survives a power cut too.
 //
+// Reads, and the read that precedes each write, go through a cache of the
+// encoded records of recently used keys (record_cache.h), kept exact under
+// the same striped locks; RocksDB is read on a miss.
+//
 // TTL, in three layers: reads hide a record from the millisecond it expires;
 // ExpireDue() (the expiry worker, run in the background unless disabled)
 // deletes due keys through the delete path, logging `expire` events and
@@ -60,6 +64,10 @@ struct StoreOptions {
   // Default: on, every 100 ms.
   bool expiry_worker = true;
   int64_t expiry_interval_ms = 100;
+  // Memory for the encoded records of recently used keys, which reads and
+  // the read before each write take instead of searching RocksDB (see
+  // record_cache.h); 0 turns it off. Default: 64 MiB.
+  size_t record_cache_bytes = size_t{64} << 20;
   // RocksDB rewrites every SST file at least this often, so the compaction
   // filter reaches all of them. Default: 1 day.
   uint64_t periodic_compaction_seconds = 86400;

@@ -1,0 +1,204 @@
+// RecordCache: the encoded records (layout.h, EncodeRecord) of recently used
+// keys, so that a read, and the read that precedes every write, do not have
+// to search RocksDB's memtable skiplist and block cache (the largest single
+// cost of a GET and of a PUT's read-before-write in kvd's profile).
+//
+// It is split into shards that line up with KeyLocks' stripes (a key's shard
+// is KeyLocks::StripeOfHash of its hash), and a shard is only touched with
+// its stripe's lock held. Since every write to a key holds that lock from
+// its read to the end of its batch, the cache can be kept exact: a cached
+// record is always the record RocksDB holds, except that the compaction
+// filter may have dropped an expired one from disk (the store treats an
+// expired record the same wherever it comes from). Writers replace or erase
+// a key's entry after their batch, with the lock held; readers fill it on a
+// miss, with the lock held.
+//
+// Each shard is bounded by capacity_bytes / shards, counting key, record and
+// a fixed overhead per entry; records larger than an eighth of a shard are
+// not cached. Eviction is CLOCK (second chance): a hit only marks its entry,
+// so that reads touch nothing but the entry itself.
+//
+// Thread-safety: none of its own; see above.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kv::store {
+
+class RecordCache {
+ public:
+  // Per entry, on top of key and record: the node, its bucket slot, malloc.
+  static constexpr size_t kEntryOverhead = 96;
+
+  RecordCache(size_t capacity_bytes, size_t shards)
+      : shard_capacity_(shards == 0 ? 0 : capacity_bytes / shards), shards_(shards) {}
+  ~RecordCache() {
+    for (size_t i = 0; i < shards_.size(); ++i) Clear(i);
+  }
+  RecordCache(const RecordCache&) = delete;
+  RecordCache& operator=(const RecordCache&) = delete;
+
+  bool enabled() const { return shard_capacity_ > 0; }
+  size_t shards() const { return shards_.size(); }
+
+  // The cached record of the key whose hash is `hash`, or null.
+  // The view stays valid until the shard is next changed.
+  const std::string_view* Find(size_t hash, std::string_view key) {
+    if (!enabled()) return nullptr;
+    Node* n = *Slot(ShardOf(hash), hash, key);
+    if (n == nullptr) return nullptr;
+    n->referenced = true;
+    return &n->record;
+  }
+
+  // Caches `record` as the key's record, replacing what was there.
+  void Put(size_t hash, std::string_view key, std::string_view record) {
+    if (!enabled()) return;
+    Shard& s = ShardOf(hash);
+    const size_t charge = Charge(key.size(), record.size());
+    if (charge > shard_capacity_ / 8) return Erase(hash, key);
+    Node** slot = Slot(s, hash, key);
+    if (Node* n = *slot) {
+      s.bytes -= Charge(n->key_size, n->record.size());
+      n->Assign(key, record);
+      n->referenced = true;
+    } else {
+      n = new Node;
+      n->hash = hash;
+      n->referenced = true;  // else a full shard could evict it at once
+      n->Assign(key, record);
+      *slot = n;
+      // New entries go just behind the hand: the last to be looked at.
+      if (s.hand == nullptr) {
+        n->ring_prev = n->ring_next = n;
+        s.hand = n;
+      } else {
+        n->ring_next = s.hand;
+        n->ring_prev = s.hand->ring_prev;
+        n->ring_prev->ring_next = n;
+        s.hand->ring_prev = n;
+      }
+      if (++s.count > s.buckets.size()) Grow(s);
+    }
+    s.bytes += charge;
+    while (s.bytes > shard_capacity_ && s.hand != nullptr) Evict(s);
+  }
+
+  void Erase(size_t hash, std::string_view key) {
+    if (!enabled()) return;
+    Shard& s = ShardOf(hash);
+    Node** slot = Slot(s, hash, key);
+    if (*slot != nullptr) Remove(s, slot);
+  }
+
+  void Clear(size_t shard) {
+    if (!enabled()) return;
+    Shard& s = shards_[shard];
+    for (Node* head : s.buckets) {
+      while (head != nullptr) {
+        Node* next = head->chain;
+        delete head;
+        head = next;
+      }
+    }
+    s.buckets.clear();
+    s.hand = nullptr;
+    s.count = 0;
+    s.bytes = 0;
+  }
+
+ private:
+  struct Node {
+    Node* chain = nullptr;  // next in the bucket
+    Node* ring_prev = nullptr;
+    Node* ring_next = nullptr;
+    size_t hash = 0;
+    size_t key_size = 0;
+    bool referenced = false;
+    std::string data;         // key, then record
+    std::string_view record;  // into data
+
+    std::string_view key() const { return std::string_view(data).substr(0, key_size); }
+    void Assign(std::string_view k, std::string_view r) {
+      data.reserve(k.size() + r.size());
+      data.assign(k).append(r);
+      key_size = k.size();
+      record = std::string_view(data).substr(key_size);
+    }
+  };
+  struct Shard {
+    std::vector<Node*> buckets;  // a power of two in size, or empty
+    Node* hand = nullptr;        // the CLOCK hand, in a ring of every node
+    size_t count = 0;
+    size_t bytes = 0;
+  };
+
+  static size_t Charge(size_t key_size, size_t record_size) {
+    return key_size + record_size + kEntryOverhead;
+  }
+
+  Shard& ShardOf(size_t hash) { return shards_[hash % shards_.size()]; }
+
+  // The low bits of the hash pick the shard; buckets use the high bits.
+  static size_t BucketOf(size_t hash, size_t buckets) {
+    return (hash >> 20 ^ hash >> 40) & (buckets - 1);
+  }
+
+  // Where the key's node is linked from (null when it is not cached).
+  Node** Slot(Shard& s, size_t hash, std::string_view key) {
+    if (s.buckets.empty()) s.buckets.assign(8, nullptr);
+    Node** slot = &s.buckets[BucketOf(hash, s.buckets.size())];
+    while (*slot != nullptr && ((*slot)->hash != hash || (*slot)->key() != key)) {
+      slot = &(*slot)->chain;
+    }
+    return slot;
+  }
+
+  void Grow(Shard& s) {
+    std::vector<Node*> bigger(s.buckets.size() * 2, nullptr);
+    for (Node* head : s.buckets) {
+      while (head != nullptr) {
+        Node* next = head->chain;
+        Node*& b = bigger[BucketOf(head->hash, bigger.size())];
+        head->chain = b;
+        b = head;
+        head = next;
+      }
+    }
+    s.buckets.swap(bigger);
+  }
+
+  void Evict(Shard& s) {
+    while (s.hand->referenced) {
+      s.hand->referenced = false;
+      s.hand = s.hand->ring_next;
+    }
+    Node* victim = s.hand;
+    Remove(s, Slot(s, victim->hash, victim->key()));
+  }
+
+  void Remove(Shard& s, Node** slot) {
+    Node* n = *slot;
+    *slot = n->chain;
+    if (n->ring_next == n) {
+      s.hand = nullptr;
+    } else {
+      n->ring_prev->ring_next = n->ring_next;
+      n->ring_next->ring_prev = n->ring_prev;
+      if (s.hand == n) s.hand = n->ring_next;
+    }
+    s.bytes -= Charge(n->key_size, n->record.size());
+    --s.count;
+    delete n;
+  }
+
+  const size_t shard_capacity_;
+  std::vector<Shard> shards_;
+};
+
+}  // namespace kv::store

@@ -1,0 +1,163 @@
+// The record cache (daemon/store/record_cache.h) must never make a read or a
+// write see anything but what RocksDB holds: checked here with a cache small
+// enough to evict all the time, with none, and with racing readers/writers.
+#include <atomic>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "daemon/store/key_locks.h"
+#include "daemon/store/record_cache.h"
+#include "tests/daemon/store/store_fixture.h"
+
+namespace kv::store {
+namespace {
+
+using testing::StoreFixture;
+
+TEST_CASE("RecordCache keeps each shard within its budget, evicting by second chance",
+          "[unit]") {
+  // 2 shards of 8000 bytes: entries of 10 + 894 + overhead = 1000 bytes
+  // (the most one entry may take, an eighth of a shard), 8 fit. Hashes
+  // pick the shard by their low bits: even hashes are shard 0.
+  RecordCache cache(16000, 2);
+  const std::string record(1000 - 10 - RecordCache::kEntryOverhead, 'r');
+  auto key = [](int i) { return "key-" + std::to_string(100000 + i); };
+  auto hash = [](int i) { return static_cast<size_t>(i) << 21; };  // even, spread over buckets
+  for (int i = 0; i < 8; ++i) cache.Put(hash(i), key(i), record);
+  for (int i = 0; i < 8; ++i) REQUIRE(cache.Find(hash(i), key(i)) != nullptr);
+  // Every entry was used since the hand last passed: the oldest goes.
+  cache.Put(hash(8), key(8), record);
+  CHECK(cache.Find(hash(0), key(0)) == nullptr);
+  // Now 1..7 have had their chance; 2 is used again, so 1 and then 3 go.
+  REQUIRE(cache.Find(hash(2), key(2)) != nullptr);
+  cache.Put(hash(9), key(9), record);
+  CHECK(cache.Find(hash(1), key(1)) == nullptr);
+  CHECK(cache.Find(hash(2), key(2)) != nullptr);
+  cache.Put(hash(10), key(10), record);
+  CHECK(cache.Find(hash(3), key(3)) == nullptr);
+  for (int i : {2, 4, 5, 6, 7, 8, 9, 10}) CHECK(cache.Find(hash(i), key(i)) != nullptr);
+  CHECK(cache.Find(hash(4) + 1, key(4)) == nullptr);  // another hash, another shard
+  cache.Put(hash(4), key(4), "other");
+  CHECK(*cache.Find(hash(4), key(4)) == "other");
+  cache.Erase(hash(4), key(4));
+  CHECK(cache.Find(hash(4), key(4)) == nullptr);
+  cache.Put(hash(11), "big", std::string(1000, 'x'));  // over an eighth of a shard: not kept
+  CHECK(cache.Find(hash(11), "big") == nullptr);
+  // Many small entries: the buckets grow and everything is still found.
+  RecordCache many(size_t{1} << 20, 1);
+  for (int i = 0; i < 2000; ++i) many.Put(static_cast<size_t>(i) * 0x9E3779B97F4A7C15ull, key(i), "v");
+  for (int i = 0; i < 2000; ++i) {
+    CHECK(many.Find(static_cast<size_t>(i) * 0x9E3779B97F4A7C15ull, key(i)) != nullptr);
+  }
+  cache.Clear(0);
+  CHECK(cache.Find(hash(2), key(2)) == nullptr);
+  RecordCache off(0, 4);
+  off.Put(1, "k", "v");
+  CHECK_FALSE(off.enabled());
+  CHECK(off.Find(1, "k") == nullptr);
+}
+
+TEST_CASE_METHOD(StoreFixture, "reads and writes stay exact whatever the record cache holds",
+                 "[rocksdb]") {
+  auto o = Options();
+  // 12000 keys, about 12 a stripe, of about 260 bytes each in the cache:
+  // about 3 KB a shard, so a shard of 2640 bytes (entries of up to 330
+  // bytes) evicts all the time.
+  SECTION("a cache that evicts all the time") { o.record_cache_bytes = 2640 * KeyLocks::kStripes; }
+  SECTION("no cache") { o.record_cache_bytes = 0; }
+  SECTION("the default cache") {}
+  Reopen(o);
+  std::mt19937 rng(7);
+  std::map<std::string, std::string> model;
+  for (int step = 0; step < 30000; ++step) {
+    std::string key = "k" + std::to_string(rng() % 12000);
+    int op = static_cast<int>(rng() % 6);
+    if (op <= 2) {
+      std::string value(rng() % 120, static_cast<char>('a' + rng() % 26));
+      auto r = store->Put("ns", key, value, {});
+      REQUIRE(r.ok());
+      CHECK(r->created == (model.count(key) == 0));
+      model[key] = value;
+    } else if (op == 3) {
+      auto r = store->Delete("ns", key);
+      CHECK(r.ok() == (model.count(key) == 1));
+      model.erase(key);
+    } else if (op == 4) {
+      auto r = store->Incr("ns", key, 1);
+      auto it = model.find(key);
+      bool numeric = it == model.end() || (!it->second.empty() &&
+                                           it->second.find_first_not_of("0123456789") ==
+                                               std::string::npos &&
+                                           it->second.size() < 18);
+      if (numeric) {
+        REQUIRE(r.ok());
+        model[key] = std::to_string((it == model.end() ? 0 : std::stoll(it->second)) + 1);
+      } else {
+        CHECK_FALSE(r.ok());
+      }
+    } else {
+      auto r = store->Get("ns", key);
+      auto it = model.find(key);
+      REQUIRE(r.ok() == (it != model.end()));
+      if (r.ok()) CHECK(r->value == it->second);
+    }
+    if (step % 10000 == 9999) REQUIRE(store->CompactAll().ok());
+  }
+  uint64_t bytes = 0;
+  for (const auto& [k, v] : model) {
+    bytes += k.size() + v.size();
+    auto r = store->Get("ns", k);
+    REQUIRE(r.ok());
+    CHECK(r->value == v);
+  }
+  CHECK(StatsOf().keys == model.size());
+  CHECK(StatsOf().bytes == bytes);
+}
+
+TEST_CASE_METHOD(StoreFixture, "racing readers never see a key go back to an older revision",
+                 "[rocksdb]") {
+  std::atomic<bool> stop{false};
+  std::atomic<int> regressions{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        (void)store->Put("ns", "k" + std::to_string((i + t) % 4), std::to_string(i), {});
+      }
+    });
+  }
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      uint64_t seen[4] = {0, 0, 0, 0};
+      while (!stop.load()) {
+        for (int k = 0; k < 4; ++k) {
+          auto r = store->Get("ns", "k" + std::to_string(k));
+          if (!r.ok()) continue;
+          if (r->revision < seen[k]) regressions.fetch_add(1);
+          seen[k] = std::max(seen[k], r->revision);
+        }
+      }
+    });
+  }
+  threads[0].join();
+  threads[1].join();
+  stop = true;
+  threads[2].join();
+  threads[3].join();
+  CHECK(regressions.load() == 0);
+  // And what the cache answers is what the disk holds, after a reopen too.
+  std::vector<uint64_t> before;
+  for (int k = 0; k < 4; ++k) before.push_back(store->Get("ns", "k" + std::to_string(k))->revision);
+  Reopen();
+  for (int k = 0; k < 4; ++k) {
+    CHECK(store->Get("ns", "k" + std::to_string(k))->revision == before[static_cast<size_t>(k)]);
+  }
+}
+
+}  // namespace
+}  // namespace kv::store
