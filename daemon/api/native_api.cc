@@ -158,7 +158,13 @@ void PutKey(json* obj, const std::string& key) {
   }
 }
 
-std::string Quoted(uint64_t revision) { return "\"" + std::to_string(revision) + "\""; }
+std::string Quoted(uint64_t revision) {
+  std::string out;
+  out.reserve(22);
+  out.push_back('"');
+  out.append(std::to_string(revision)).push_back('"');
+  return out;
+}
 
 json NullableMs(int64_t ms) { return ms > 0 ? json(ms) : json(nullptr); }
 
@@ -237,31 +243,99 @@ Result<uint64_t> ParseUint(std::string_view text, std::string_view what) {
   return static_cast<uint64_t>(*n);
 }
 
+// A Unix time in ms as a UTC calendar date and time (proleptic Gregorian;
+// days from civil, H. Hinnant), without gmtime_r and its locale and locks.
+struct CivilTime {
+  int64_t year;
+  int month, day, hour, minute, second, weekday;  // month 1..12, weekday 0 = Sunday
+};
+
+CivilTime ToCivil(int64_t ms) {
+  int64_t secs = ms / 1000;
+  if (ms % 1000 < 0) --secs;
+  int64_t days = secs / 86400;
+  int64_t rem = secs % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  CivilTime t{};
+  t.hour = static_cast<int>(rem / 3600);
+  t.minute = static_cast<int>(rem / 60 % 60);
+  t.second = static_cast<int>(rem % 60);
+  t.weekday = static_cast<int>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  t.day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  t.month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  t.year = yoe + era * 400 + (t.month <= 2 ? 1 : 0);
+  return t;
+}
+
+// Appends n with at least `width` digits, zero-padded (as printf's %0*d).
+void AppendPadded(std::string* out, int64_t n, int width) {
+  if (n < 0) {
+    out->push_back('-');
+    n = -n;
+    --width;
+  }
+  char buf[24];
+  int len = 0;
+  do {
+    buf[len++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  for (int i = len; i < width; ++i) out->push_back('0');
+  while (len > 0) out->push_back(buf[--len]);
+}
+
 // "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 IMF-fixdate), locale-free.
 std::string HttpDate(int64_t ms) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday],
-                tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return buf;
+  const CivilTime t = ToCivil(ms);
+  std::string out;
+  out.reserve(32);
+  out.append(kDays[t.weekday]).append(", ");
+  AppendPadded(&out, t.day, 2);
+  out.push_back(' ');
+  out.append(kMonths[t.month - 1]).push_back(' ');
+  AppendPadded(&out, t.year, 4);
+  out.push_back(' ');
+  AppendPadded(&out, t.hour, 2);
+  out.push_back(':');
+  AppendPadded(&out, t.minute, 2);
+  out.push_back(':');
+  AppendPadded(&out, t.second, 2);
+  out.append(" GMT");
+  return out;
 }
 
 // "2023-11-14T22:13:20.000Z"
 std::string IsoTime(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
+  const CivilTime t = ToCivil(ms);
+  std::string out;
+  out.reserve(32);
+  AppendPadded(&out, t.year, 4);
+  out.push_back('-');
+  AppendPadded(&out, t.month, 2);
+  out.push_back('-');
+  AppendPadded(&out, t.day, 2);
+  out.push_back('T');
+  AppendPadded(&out, t.hour, 2);
+  out.push_back(':');
+  AppendPadded(&out, t.minute, 2);
+  out.push_back(':');
+  AppendPadded(&out, t.second, 2);
+  out.push_back('.');
+  AppendPadded(&out, ms % 1000, 3);
+  out.push_back('Z');
+  return out;
 }
 
 // ------------------------------------------------------- request parsing
@@ -370,18 +444,17 @@ HttpResponse KeyError(const Status& status, const store::Condition& condition) {
   return ErrorFromStatus(status);
 }
 
+// REQUIRES: `response` has none of these headers yet (they are added, not set).
 void SetEntryHeaders(HttpResponse* response, const store::Entry& entry, int64_t now_ms) {
-  response->headers.Set("ETag", Quoted(entry.revision));
-  response->headers.Set("KV-Revision", std::to_string(entry.revision));
-  if (entry.create_revision > 0) {
-    response->headers.Set("KV-Created-Revision", std::to_string(entry.create_revision));
-  }
-  if (entry.updated_ms > 0) response->headers.Set("Last-Modified", HttpDate(entry.updated_ms));
-  if (entry.created_ms > 0) response->headers.Set("X-Created-At", IsoTime(entry.created_ms));
+  Headers& h = response->headers;
+  h.Add("ETag", Quoted(entry.revision));
+  h.Add("KV-Revision", std::to_string(entry.revision));
+  if (entry.create_revision > 0) h.Add("KV-Created-Revision", std::to_string(entry.create_revision));
+  if (entry.updated_ms > 0) h.Add("Last-Modified", HttpDate(entry.updated_ms));
+  if (entry.created_ms > 0) h.Add("X-Created-At", IsoTime(entry.created_ms));
   if (entry.expire_at_ms > 0) {
-    response->headers.Set("KV-Expires-At", std::to_string(entry.expire_at_ms));
-    response->headers.Set("KV-TTL-Ms", std::to_string(std::max<int64_t>(0, entry.expire_at_ms -
-                                                                                now_ms)));
+    h.Add("KV-Expires-At", std::to_string(entry.expire_at_ms));
+    h.Add("KV-TTL-Ms", std::to_string(std::max<int64_t>(0, entry.expire_at_ms - now_ms)));
   }
 }
 
@@ -582,17 +655,26 @@ HttpResponse NativeApi::Put(const HttpRequest& request, const NamespaceRef& ns,
   Result<store::WriteResult> result = store_.Put(ns.StoreName(), key, request.body, options);
   if (!result.ok()) return KeyError(result.status(), *condition);
   const store::Entry& entry = result->entry;
-  json body = {{"success", true},
-               {"etag", std::to_string(entry.revision)},
-               {"revision", entry.revision},
-               {"created", result->created},
-               {"expire_at_ms", NullableMs(entry.expire_at_ms)}};
-  HttpResponse response = JsonResponse(result->created ? 201 : 200, body);
-  response.headers.Set("ETag", Quoted(entry.revision));
-  response.headers.Set("KV-Revision", std::to_string(entry.revision));
+  // {"success":true,"etag":"7","revision":7,"created":true,"expire_at_ms":null},
+  // as nlohmann's ordered_json would print it, without building one.
+  const std::string revision = std::to_string(entry.revision);
+  HttpResponse response;
+  response.status = result->created ? 201 : 200;
+  std::string& body = response.body;
+  body.reserve(96);
+  body.append("{\"success\":true,\"etag\":\"").append(revision).append("\",\"revision\":");
+  body.append(revision).append(",\"created\":").append(result->created ? "true" : "false");
+  body.append(",\"expire_at_ms\":");
   if (entry.expire_at_ms > 0) {
-    response.headers.Set("KV-Expires-At", std::to_string(entry.expire_at_ms));
+    body.append(std::to_string(entry.expire_at_ms));
+  } else {
+    body.append("null");
   }
+  body.push_back('}');
+  response.headers.Add("Content-Type", kJsonType);
+  response.headers.Add("ETag", "\"" + revision + "\"");
+  response.headers.Add("KV-Revision", revision);
+  if (entry.expire_at_ms > 0) response.headers.Add("KV-Expires-At", std::to_string(entry.expire_at_ms));
   return response;
 }
 
@@ -614,11 +696,11 @@ HttpResponse NativeApi::Get(const HttpRequest& request, const NamespaceRef& ns,
     }
   }
   response.status = 200;
-  response.headers.Set("Content-Type",
-                       entry->content_type.empty() ? kOctetStream : entry->content_type);
+  response.headers.Add("Content-Type",
+                       entry->content_type.empty() ? kOctetStream : std::move(entry->content_type));
   SetEntryHeaders(&response, *entry, now);
   if (head) {
-    response.headers.Set("Content-Length", std::to_string(entry->value_size));
+    response.headers.Add("Content-Length", std::to_string(entry->value_size));
   } else {
     response.body = std::move(entry->value);
   }
