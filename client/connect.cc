@@ -105,6 +105,7 @@ Result<std::unique_ptr<Backend>> OpenRemoteBackend(const ConnectOptions& o) {
   Result<RemoteLibrary> library = LoadRemoteLibrary();
   if (!library.ok()) return library.status();
   RemoteHost host;
+  host.interrupted = &Interrupted;  // Ctrl-C in kv shell reaches the library's waits
   Status error;
   Backend* backend = library->open(&o, &host, &error);
   if (backend == nullptr) {
