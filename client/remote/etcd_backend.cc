@@ -267,7 +267,9 @@ class EtcdBackend final : public Backend {
 
     Result<Json> reply = Status::Ok();
     if (kind == Condition::Kind::kNone && !keep) {
-      reply = Call("/v3/kv/put", put, false);
+      // Safe to send again: the same put twice leaves the same value (a
+      // watcher may see two events).
+      reply = Call("/v3/kv/put", put, true);
     } else if (kind == Condition::Kind::kNone) {
       // Keep the lease of a key that exists; a new key has none to keep.
       Json txn = {{"compare", Json::array({Compare("CREATE", "GREATER", "create_revision", 0, full)})},
@@ -330,7 +332,8 @@ class EtcdBackend final : public Backend {
         }
         ops.push_back(Json{{"request_put", std::move(put)}});
       }
-      auto reply = Call("/v3/kv/txn", Json{{"success", std::move(ops)}}, false);
+      // Puts only, no compare: safe to send again, like a plain put.
+      auto reply = Call("/v3/kv/txn", Json{{"success", std::move(ops)}}, true);
       if (!reply.ok()) {
         if (reply.status().code() != Status::Code::kTooLarge || batch.size() == 1) {
           if (batch.size() == 1) {

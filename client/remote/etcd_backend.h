@@ -40,9 +40,12 @@
 //
 // Endpoints: etcd://h1:2379,h2:2379 tries them in order and stays on the one
 // that answers. A request that could not connect goes to the next endpoint;
-// reads (range, timetolive) also move on when the connection broke or the
-// member has no leader; writes whose request may have arrived are not sent
-// twice. A watch whose stream breaks resumes on the next endpoint from the
+// reads (range, timetolive) and unconditional puts also move on when the
+// connection broke or the member is without a leader or timed out waiting
+// for one (the same put twice leaves the same value; a watcher may see it
+// twice); other writes (txns with a compare, deletes) whose request may have
+// arrived are not sent twice, except after "no leader", which etcd answers
+// before proposing anything. Those retries go on for up to the timeout. A watch whose stream breaks resumes on the next endpoint from the
 // revision after the last event it delivered.
 //
 // Auth: with a user name, POST /v3/auth/authenticate once, then the token in

@@ -139,13 +139,17 @@ TEMPLATE_TEST_CASE("backend contract: If-Match and If-None-Match", "[remote]", E
   CHECK(b->Get("nope").status().IsNotFound());
 
   // Of several writers with the same ETag, exactly one wins.
+  // (Catch's assertions are not thread-safe: the threads only count.)
   std::atomic<int> wins{0};
   std::vector<std::thread> threads;
   const std::string etag = b->Meta("k")->etag;
+  std::vector<std::unique_ptr<Backend>> writers;
+  for (int i = 0; i < 4; ++i) writers.push_back(world.Open());
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&, i] {
-      auto mine = world.Open();
-      if (mine->Set("k", "w" + std::to_string(i), If(Condition::Kind::kIfMatch, etag)).ok()) ++wins;
+      if (writers[i]->Set("k", "w" + std::to_string(i), If(Condition::Kind::kIfMatch, etag)).ok()) {
+        ++wins;
+      }
     });
   }
   for (auto& t : threads) t.join();
@@ -288,13 +292,18 @@ TEMPLATE_TEST_CASE("backend contract: incr and patch are atomic", "[remote]", Et
       CHECK(b->Meta("counted")->ttl_ms > 0);  // incr keeps the TTL
     }
     std::vector<std::thread> threads;
+    std::vector<std::unique_ptr<Backend>> writers;
+    for (int t = 0; t < 4; ++t) writers.push_back(world.Open());
+    std::atomic<int> failures{0};
     for (int t = 0; t < 4; ++t) {
-      threads.emplace_back([&] {
-        auto mine = world.Open();
-        for (int i = 0; i < 25; ++i) REQUIRE(mine->Incr("shared", 1).ok());
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 25; ++i) {
+          if (!writers[t]->Incr("shared", 1).ok()) ++failures;
+        }
       });
     }
     for (auto& t : threads) t.join();
+    CHECK(failures == 0);
     CHECK(b->Get("shared")->bytes == "100");
   }
   if (!b->Caps().patch) {
@@ -378,21 +387,22 @@ TEMPLATE_TEST_CASE("backend contract: watch replays from a revision and follows"
   q.follow = true;
   std::vector<std::string> live;
   std::atomic<bool> started{false};
+  Status watched;
+  auto mine = world.Open();
   std::thread watcher([&] {
-    auto mine = world.Open();
     started = true;
-    Status s = mine->Watch(q, [&](const client::Event& e) {
+    watched = mine->Watch(q, [&](const client::Event& e) {
       live.push_back(e.type + " " + e.key);
       return live.size() < 2;
     });
-    CHECK(s.ok());
   });
   while (!started) std::this_thread::sleep_for(10ms);
   std::this_thread::sleep_for(500ms);
-  REQUIRE(b->Set("nope", "x", SetOptions{}).ok());
-  REQUIRE(b->Set("w2", "x", SetOptions{}).ok());
-  REQUIRE(b->Set("w2", "y", SetOptions{}).ok());
+  CHECK(b->Set("nope", "x", SetOptions{}).ok());  // no REQUIRE while the thread runs
+  CHECK(b->Set("w2", "x", SetOptions{}).ok());
+  CHECK(b->Set("w2", "y", SetOptions{}).ok());
   watcher.join();
+  CHECK(watched.ok());
   CHECK(live == std::vector<std::string>{"create w2", "update w2"});
 }
 

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,6 +184,9 @@ class Child {
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
 
+  // fork + exec rather than posix_spawn, to ask for SIGKILL when the test
+  // process dies (PR_SET_PDEATHSIG): a crashed or timed-out test leaves no
+  // etcd behind. Only async-signal-safe calls between fork and exec.
   bool Start(const std::vector<std::string>& argv_s, const std::string& log_path,
              const std::vector<std::string>& env_extra = {}) {
     Kill();
@@ -192,25 +196,40 @@ class Child {
     argv.push_back(nullptr);
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = posix_spawnp(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) pid_ = -1;
-    return rc == 0;
+    std::string program = argv_s[0];
+    if (program.find('/') == std::string::npos) {  // search PATH now, not in the child
+      std::string path = std::getenv("PATH") != nullptr ? std::getenv("PATH") : "/usr/bin:/bin";
+      for (size_t start = 0; start <= path.size();) {
+        size_t colon = path.find(':', start);
+        std::string candidate = path.substr(start, colon - start) + "/" + program;
+        if (::access(candidate.c_str(), X_OK) == 0) {
+          program = candidate;
+          break;
+        }
+        if (colon == std::string::npos) break;
+        start = colon + 1;
+      }
+    }
+    const pid_t parent = ::getpid();
+    pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      int in = ::open("/dev/null", O_RDONLY);
+      int out = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (in < 0 || out < 0) ::_exit(127);
+      ::dup2(in, STDIN_FILENO);
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(out, STDERR_FILENO);
+      ::execve(program.c_str(), argv.data(), envp.data());
+      ::_exit(127);
+    }
+    pid_ = pid;
+    return true;
   }
 
   bool Running() {
