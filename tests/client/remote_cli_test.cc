@@ -75,6 +75,12 @@ TEST_CASE("kv --url etcd:// set get ls del watch in simple-golang-kv's layout",
         std::optional<std::string>(R"({"name":"Ada"})"));
   kv.Ok({"--url", url, "-n", "shop", "--app", "web", "set", "cart", "3"});
   CHECK(etcd.RawGet("/kvstore/kv/shop/web/cart") == std::optional<std::string>("3"));
+  // What etcdctl shows is simple-golang-kv's layout, raw values.
+  CommandResult ctl = RunCommand({"etcdctl", "--endpoints", etcd.endpoint(0), "get", "--prefix",
+                                  "/kvstore/kv/"});
+  CHECK(ctl.code == 0);
+  CHECK(ctl.out == "/kvstore/kv/default/default/user:1\n{\"name\":\"Ada\"}\n"
+                   "/kvstore/kv/shop/web/cart\n3\n");
 
   CommandResult r = kv.Run({"--url", url, "get", "nope"});
   CHECK(r.code == 1);
