@@ -16,14 +16,17 @@
 // Each shard is bounded by capacity_bytes / shards, counting key, record and
 // a fixed overhead per entry; records larger than an eighth of a shard are
 // not cached. Eviction is CLOCK (second chance): a hit only marks its entry,
-// so that reads touch nothing but the entry itself.
+// so that reads touch nothing but the entry itself. An entry is one
+// allocation (links, key and record together): a lookup costs the bucket
+// and the entry, two cache misses at most.
 //
 // Thread-safety: none of its own; see above.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,14 +49,15 @@ class RecordCache {
   bool enabled() const { return shard_capacity_ > 0; }
   size_t shards() const { return shards_.size(); }
 
-  // The cached record of the key whose hash is `hash`, or null.
-  // The view stays valid until the shard is next changed.
-  const std::string_view* Find(size_t hash, std::string_view key) {
-    if (!enabled()) return nullptr;
+  // Whether the key whose hash is `hash` is cached; if so *record is its
+  // record, valid until the shard is next changed.
+  bool Find(size_t hash, std::string_view key, std::string_view* record) {
+    if (!enabled()) return false;
     Node* n = *Slot(ShardOf(hash), hash, key);
-    if (n == nullptr) return nullptr;
+    if (n == nullptr) return false;
     n->referenced = true;
-    return &n->record;
+    *record = n->record();
+    return true;
   }
 
   // Caches `record` as the key's record, replacing what was there.
@@ -64,14 +68,29 @@ class RecordCache {
     if (charge > shard_capacity_ / 8) return Erase(hash, key);
     Node** slot = Slot(s, hash, key);
     if (Node* n = *slot) {
-      s.bytes -= Charge(n->key_size, n->record.size());
-      n->Assign(key, record);
+      s.bytes -= Charge(n->key_size, n->record_size);
+      if (record.size() <= n->capacity - n->key_size) {
+        std::memcpy(n->data() + n->key_size, record.data(), record.size());
+        n->record_size = record.size();
+      } else {
+        Node* m = Node::Make(hash, key, record);
+        m->chain = n->chain;
+        *slot = m;
+        if (n->ring_next == n) {
+          m->ring_prev = m->ring_next = m;
+        } else {
+          m->ring_prev = n->ring_prev;
+          m->ring_next = n->ring_next;
+          m->ring_prev->ring_next = m;
+          m->ring_next->ring_prev = m;
+        }
+        if (s.hand == n) s.hand = m;
+        Node::Free(n);
+        n = m;
+      }
       n->referenced = true;
     } else {
-      n = new Node;
-      n->hash = hash;
-      n->referenced = true;  // else a full shard could evict it at once
-      n->Assign(key, record);
+      n = Node::Make(hash, key, record);
       *slot = n;
       // New entries go just behind the hand: the last to be looked at.
       if (s.hand == nullptr) {
@@ -102,7 +121,7 @@ class RecordCache {
     for (Node* head : s.buckets) {
       while (head != nullptr) {
         Node* next = head->chain;
-        delete head;
+        Node::Free(head);
         head = next;
       }
     }
@@ -113,22 +132,39 @@ class RecordCache {
   }
 
  private:
+  // Links, then `capacity` bytes holding the key and then the record.
   struct Node {
     Node* chain = nullptr;  // next in the bucket
     Node* ring_prev = nullptr;
     Node* ring_next = nullptr;
     size_t hash = 0;
     size_t key_size = 0;
-    bool referenced = false;
-    std::string data;         // key, then record
-    std::string_view record;  // into data
+    size_t record_size = 0;
+    size_t capacity = 0;
+    // Set on use, cleared by the passing hand; new entries start used, or
+    // a full shard could evict them at once.
+    bool referenced = true;
 
-    std::string_view key() const { return std::string_view(data).substr(0, key_size); }
-    void Assign(std::string_view k, std::string_view r) {
-      data.reserve(k.size() + r.size());
-      data.assign(k).append(r);
-      key_size = k.size();
-      record = std::string_view(data).substr(key_size);
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+    const char* data() const { return reinterpret_cast<const char*>(this + 1); }
+    std::string_view key() const { return std::string_view(data(), key_size); }
+    std::string_view record() const { return std::string_view(data() + key_size, record_size); }
+
+    static Node* Make(size_t hash, std::string_view key, std::string_view record) {
+      // Room to grow a little, so that most rewrites of a key fit in place.
+      size_t capacity = key.size() + record.size() + record.size() / 8 + 16;
+      Node* n = new (::operator new(sizeof(Node) + capacity)) Node;
+      n->hash = hash;
+      n->key_size = key.size();
+      n->record_size = record.size();
+      n->capacity = capacity;
+      std::memcpy(n->data(), key.data(), key.size());
+      std::memcpy(n->data() + key.size(), record.data(), record.size());
+      return n;
+    }
+    static void Free(Node* n) {
+      n->~Node();
+      ::operator delete(n);
     }
   };
   struct Shard {
@@ -192,9 +228,9 @@ class RecordCache {
       n->ring_next->ring_prev = n->ring_prev;
       if (s.hand == n) s.hand = n->ring_next;
     }
-    s.bytes -= Charge(n->key_size, n->record.size());
+    s.bytes -= Charge(n->key_size, n->record_size);
     --s.count;
-    delete n;
+    Node::Free(n);
   }
 
   const size_t shard_capacity_;

@@ -461,8 +461,8 @@ void Store::Impl::Release(std::string_view ns, int64_t dkeys, int64_t dbytes) {
 // ---------------------------------------------------------------- writes
 
 Status Store::Impl::GetRecord(std::string_view data_key, std::optional<Record>* out) const {
-  if (const std::string_view* cached = cache_.Find(KeyLocks::HashOf(data_key), data_key)) {
-    *out = DecodeRecord(*cached);
+  if (std::string_view cached; cache_.Find(KeyLocks::HashOf(data_key), data_key, &cached)) {
+    *out = DecodeRecord(cached);
     if (!*out) return Status::Corruption("stored record is damaged");
     return Status::Ok();
   }
@@ -708,12 +708,9 @@ Result<Entry> Store::Impl::Read(std::string_view ns, std::string_view key, bool 
   std::optional<uint64_t> size;
   {
     auto lock = locks_.LockStripe(KeyLocks::StripeOfHash(hash));
-    const std::string_view* raw = cache_.Find(hash, dkey);
     rocksdb::PinnableSlice pinned;
     std::string_view bytes;
-    if (raw != nullptr) {
-      bytes = *raw;
-    } else {
+    if (!cache_.Find(hash, dkey, &bytes)) {
       rocksdb::Status rs = db_->Get(rocksdb::ReadOptions(), data_, dkey, &pinned);
       if (rs.IsNotFound()) return Status::NotFound("key not found");
       if (!rs.ok()) return FromRocks(rs, "read failed");

@@ -19,6 +19,12 @@ namespace {
 
 using testing::StoreFixture;
 
+template <class K>
+bool Has(RecordCache& cache, size_t hash, const K& key) {
+  std::string_view record;
+  return cache.Find(hash, key, &record);
+}
+
 TEST_CASE("RecordCache keeps each shard within its budget, evicting by second chance",
           "[unit]") {
   // 2 shards of 8000 bytes: entries of 10 + 894 + overhead = 1000 bytes
@@ -29,37 +35,46 @@ TEST_CASE("RecordCache keeps each shard within its budget, evicting by second ch
   auto key = [](int i) { return "key-" + std::to_string(100000 + i); };
   auto hash = [](int i) { return static_cast<size_t>(i) << 21; };  // even, spread over buckets
   for (int i = 0; i < 8; ++i) cache.Put(hash(i), key(i), record);
-  for (int i = 0; i < 8; ++i) REQUIRE(cache.Find(hash(i), key(i)) != nullptr);
+  for (int i = 0; i < 8; ++i) REQUIRE(Has(cache, hash(i), key(i)));
   // Every entry was used since the hand last passed: the oldest goes.
   cache.Put(hash(8), key(8), record);
-  CHECK(cache.Find(hash(0), key(0)) == nullptr);
+  CHECK(!Has(cache, hash(0), key(0)));
   // Now 1..7 have had their chance; 2 is used again, so 1 and then 3 go.
-  REQUIRE(cache.Find(hash(2), key(2)) != nullptr);
+  REQUIRE(Has(cache, hash(2), key(2)));
   cache.Put(hash(9), key(9), record);
-  CHECK(cache.Find(hash(1), key(1)) == nullptr);
-  CHECK(cache.Find(hash(2), key(2)) != nullptr);
+  CHECK(!Has(cache, hash(1), key(1)));
+  CHECK(Has(cache, hash(2), key(2)));
   cache.Put(hash(10), key(10), record);
-  CHECK(cache.Find(hash(3), key(3)) == nullptr);
-  for (int i : {2, 4, 5, 6, 7, 8, 9, 10}) CHECK(cache.Find(hash(i), key(i)) != nullptr);
-  CHECK(cache.Find(hash(4) + 1, key(4)) == nullptr);  // another hash, another shard
+  CHECK(!Has(cache, hash(3), key(3)));
+  for (int i : {2, 4, 5, 6, 7, 8, 9, 10}) CHECK(Has(cache, hash(i), key(i)));
+  CHECK(!Has(cache, hash(4) + 1, key(4)));  // another hash, another shard
   cache.Put(hash(4), key(4), "other");
-  CHECK(*cache.Find(hash(4), key(4)) == "other");
+  std::string_view found;
+  REQUIRE(cache.Find(hash(4), key(4), &found));
+  CHECK(found == "other");
+  // A record that outgrows its entry moves to a new one, in the same places.
+  cache.Put(hash(5), key(5), "s");
+  cache.Put(hash(5), key(5), record);
+  REQUIRE(cache.Find(hash(5), key(5), &found));
+  CHECK(found == record);
+  for (int i = 12; i < 40; ++i) cache.Put(hash(i), key(i), record);  // the hand goes round
+  for (int i = 32; i < 40; ++i) CHECK(Has(cache, hash(i), key(i)));
   cache.Erase(hash(4), key(4));
-  CHECK(cache.Find(hash(4), key(4)) == nullptr);
+  CHECK(!Has(cache, hash(4), key(4)));
   cache.Put(hash(11), "big", std::string(1000, 'x'));  // over an eighth of a shard: not kept
-  CHECK(cache.Find(hash(11), "big") == nullptr);
+  CHECK(!Has(cache, hash(11), "big"));
   // Many small entries: the buckets grow and everything is still found.
   RecordCache many(size_t{1} << 20, 1);
   for (int i = 0; i < 2000; ++i) many.Put(static_cast<size_t>(i) * 0x9E3779B97F4A7C15ull, key(i), "v");
   for (int i = 0; i < 2000; ++i) {
-    CHECK(many.Find(static_cast<size_t>(i) * 0x9E3779B97F4A7C15ull, key(i)) != nullptr);
+    CHECK(Has(many, static_cast<size_t>(i) * 0x9E3779B97F4A7C15ull, key(i)));
   }
   cache.Clear(0);
-  CHECK(cache.Find(hash(2), key(2)) == nullptr);
+  CHECK(!Has(cache, hash(2), key(2)));
   RecordCache off(0, 4);
   off.Put(1, "k", "v");
   CHECK_FALSE(off.enabled());
-  CHECK(off.Find(1, "k") == nullptr);
+  CHECK(!Has(off, 1, "k"));
 }
 
 TEST_CASE_METHOD(StoreFixture, "reads and writes stay exact whatever the record cache holds",
