@@ -20,6 +20,7 @@ namespace kv::shell {
 struct Candidates {
   std::vector<std::string> words;  // whole words (unquoted), sorted
   bool truncated = false;          // more exist than were fetched
+  bool files = false;              // the word is a file name: complete paths
 };
 
 class CommandRunner {

@@ -157,6 +157,7 @@ std::unique_ptr<CLI::App> BuildApp(Context& ctx) {
   AddDaemonCommand(*app, ctx);  // daemon start|stop|status|restart|logs
   AddProfileCommand(*app, ctx); // profile add|ls|use|rm
   AddShellCommand(*app, ctx);   // shell
+  AddCompletionCommand(*app, ctx);  // completion bash|zsh|fish
   AddVersionCommand(*app, ctx); // version
   AddHelpCommand(*app, ctx);    // help
   return app;

@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 
 #include "client/connect.h"
 #include "cmd/kv/app.h"
+#include "cmd/kv/commands/commands.h"
 #include "cmd/kv/context.h"
 #include "cmd/kv/exit_codes.h"
 
@@ -27,9 +29,15 @@ int main(int argc, char** argv) {
     if (::fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode)) {
       io.stdin_size = static_cast<uint64_t>(st.st_size);
     }
-    kv::cli::Context ctx(io, [](const kv::client::ConnectOptions& options) {
-      return kv::client::OpenBackend(options);
-    });
+    // kv __complete: the shell completion scripts' question (completion.cc).
+    const bool complete = argc >= 2 && std::strcmp(argv[1], "__complete") == 0;
+    kv::cli::Context ctx(
+        io,
+        [](const kv::client::ConnectOptions& options) { return kv::client::OpenBackend(options); },
+        complete ? kv::cli::CompletionEnv : kv::cli::ProcessEnv);
+    if (complete) {
+      return kv::cli::RunCompleteRequest(ctx, std::vector<std::string>(argv + 2, argv + argc));
+    }
     // `kv` alone on a terminal opens the shell (kv shell).
     const char* shell_argv[] = {argv[0], "shell", nullptr};
     const bool shell = argc == 1 && io.stdin_tty && io.stdout_tty;

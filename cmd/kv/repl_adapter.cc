@@ -22,6 +22,9 @@ struct Walk {
   std::vector<std::string> positionals;
   std::vector<const CLI::Option*> given;
   const CLI::Option* awaiting_value = nullptr;
+  // The global flags the words give, with their values ({"--url", "X"}),
+  // to parse on top of the session before asking the backend for keys.
+  std::vector<std::string> global_words;
 };
 
 bool TakesValue(const CLI::Option* opt) { return opt->get_items_expected_max() > 0; }
@@ -29,11 +32,14 @@ bool TakesValue(const CLI::Option* opt) { return opt->get_items_expected_max() >
 bool Visible(const CLI::App* sub) { return !sub->get_group().empty(); }
 
 // The option `word` (-x, --xx) names in `app` or the apps above it (global
-// flags are inherited: fallthrough).
-const CLI::Option* FindOption(CLI::App* app, const std::string& word) {
+// flags are inherited: fallthrough), and in *owner the app that declares it.
+const CLI::Option* FindOption(CLI::App* app, const std::string& word, CLI::App** owner) {
   for (CLI::App* a = app; a != nullptr; a = a->get_parent()) {
     for (const CLI::Option* opt : a->get_options()) {
-      if (opt->nonpositional() && opt->check_name(word)) return opt;
+      if (opt->nonpositional() && opt->check_name(word)) {
+        *owner = a;
+        return opt;
+      }
     }
   }
   return nullptr;
@@ -50,8 +56,10 @@ Walk WalkWords(CLI::App* root, const std::vector<std::string>& words) {
   Walk w;
   w.command = root;
   bool only_positionals = false;
+  bool value_is_global = false;
   for (const std::string& word : words) {
     if (w.awaiting_value != nullptr) {
+      if (value_is_global) w.global_words.push_back(word);
       w.awaiting_value = nullptr;
       continue;
     }
@@ -61,9 +69,12 @@ Walk WalkWords(CLI::App* root, const std::vector<std::string>& words) {
     }
     if (!only_positionals && word.size() > 1 && word[0] == '-') {
       std::string name = word.substr(0, word.find('='));
-      const CLI::Option* opt = FindOption(w.command, name);
+      CLI::App* owner = nullptr;
+      const CLI::Option* opt = FindOption(w.command, name, &owner);
       if (opt != nullptr) {
         w.given.push_back(opt);
+        value_is_global = owner == root;
+        if (value_is_global) w.global_words.push_back(word);
         if (TakesValue(opt) && name.size() == word.size()) w.awaiting_value = opt;
       }
       continue;
@@ -76,6 +87,8 @@ Walk WalkWords(CLI::App* root, const std::vector<std::string>& words) {
     }
     w.positionals.push_back(word);
   }
+  // A global flag still waiting for its value (-n <Tab>) sets nothing yet.
+  if (w.awaiting_value != nullptr && value_is_global) w.global_words.pop_back();
   return w;
 }
 
@@ -365,8 +378,24 @@ std::string ReplAdapter::PromptLabel() {
   return label;
 }
 
-std::vector<std::string> ReplAdapter::Keys(const std::string& prefix, bool* truncated) {
+void ReplAdapter::ToLine(const std::vector<std::string>& global_words) {
   ToSession();
+  if (global_words.empty()) return;
+  std::unique_ptr<CLI::App> app = BuildApp(ctx_);  // resets the flags: set them again
+  ctx_.flags() = session_;
+  std::vector<std::string> reversed(global_words.rbegin(), global_words.rend());
+  try {
+    app->parse(reversed);
+  } catch (const CLI::ParseError&) {
+    // A flag being typed (--timeout 2) may not parse yet: the session's stand.
+    ToSession();
+  }
+}
+
+std::vector<std::string> ReplAdapter::Keys(const std::string& prefix,
+                                           const std::vector<std::string>& global_words,
+                                           bool* truncated) {
+  ToLine(global_words);
   Result<client::Backend*> backend = ctx_.backend();
   if (!backend.ok() || !(*backend)->Caps().list) return {};
   client::ListRequest request;
@@ -380,6 +409,17 @@ std::vector<std::string> ReplAdapter::Keys(const std::string& prefix, bool* trun
   }
   *truncated = !page->next_cursor.empty();
   return keys;
+}
+
+std::vector<std::string> ReplAdapter::Namespaces(const std::vector<std::string>& global_words) {
+  ToLine(global_words);
+  std::vector<std::string> names;
+  Result<client::Backend*> backend = ctx_.backend();
+  if (!backend.ok()) return names;
+  Result<std::vector<client::NamespaceStats>> stats = (*backend)->Stats(/*all=*/true);
+  if (!stats.ok()) return names;
+  for (const client::NamespaceStats& s : *stats) names.push_back(s.ns);
+  return names;
 }
 
 std::vector<std::string> ReplAdapter::ProfileNames() {
@@ -400,13 +440,18 @@ shell::Candidates ReplAdapter::Complete(const std::vector<std::string>& words,
     const CLI::Option* opt = w.awaiting_value;
     if (opt->check_name("--output")) AddMatching({"json", "raw", "table"}, partial, &c.words);
     if (opt->check_name("--profile")) AddMatching(ProfileNames(), partial, &c.words);
+    if (opt->check_name("--namespace")) AddMatching(Namespaces(w.global_words), partial, &c.words);
+    const std::string type = opt->get_type_name();
+    c.files = type == "PATH" || type == "FILE";
     std::sort(c.words.begin(), c.words.end());
+    c.words.erase(std::unique(c.words.begin(), c.words.end()), c.words.end());
     return c;
   }
 
   if (partial.starts_with("-")) {
     for (CLI::App* a = w.command; a != nullptr; a = a->get_parent()) {
       for (const CLI::Option* opt : a->get_options()) {
+        if (opt->get_group().empty()) continue;  // hidden
         for (const std::string& n : opt->get_lnames()) {
           if (("--" + n).starts_with(partial)) c.words.push_back("--" + n);
         }
@@ -437,7 +482,9 @@ shell::Candidates ReplAdapter::Complete(const std::vector<std::string>& words,
   if (next == nullptr) return c;
   const std::string name = next->get_name();
   if (name == "key" || name == "keys" || name == "prefix") {
-    c.words = Keys(partial, &c.truncated);
+    c.words = Keys(partial, w.global_words, &c.truncated);
+  } else if (name == "shell") {  // completion SHELL
+    AddMatching({"bash", "fish", "zsh"}, partial, &c.words);
   } else if (name == "command") {  // help COMMAND...
     CLI::App* at = root.get();
     for (const std::string& p : w.positionals) {

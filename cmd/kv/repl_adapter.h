@@ -10,9 +10,13 @@
 //
 // Completion walks the same tree (get_subcommands, get_options, get_lnames,
 // get_snames): command and subcommand names, flags (the command's and the
-// global ones), -o's values, profile names, and key names for arguments
-// named key/keys/prefix, fetched from the backend with List(prefix, limit
-// kMaxKeyChoices) under the session's timeout.
+// global ones), -o's values, profile names, namespace names (-n), file
+// names left to the caller (options whose value is a PATH or FILE), and key
+// names for arguments named key/keys/prefix, fetched from the backend with
+// List(prefix, limit kMaxKeyChoices) under the session's timeout. Global
+// flags on the line being completed (--url, -n, --socket...) pick the
+// backend keys and namespaces come from. `kv __complete` (the bash, zsh and
+// fish scripts of completions/) answers with this same code.
 //
 // On a terminal (table output) the adapter's printers pretty-print JSON
 // values and merge-patch results, coloured unless NO_COLOR (Context::color).
@@ -60,7 +64,12 @@ class ReplAdapter final : public shell::CommandRunner {
   // Resets ctx to the session's flags (what PromptLabel, Use, Connect and
   // completion work with).
   void ToSession();
-  std::vector<std::string> Keys(const std::string& prefix, bool* truncated);
+  // The session with the global flags a line being completed gives on top
+  // (kv --url X get <Tab> lists X's keys).
+  void ToLine(const std::vector<std::string>& global_words);
+  std::vector<std::string> Keys(const std::string& prefix,
+                                const std::vector<std::string>& global_words, bool* truncated);
+  std::vector<std::string> Namespaces(const std::vector<std::string>& global_words);
   std::vector<std::string> ProfileNames();
 
   Context& ctx_;

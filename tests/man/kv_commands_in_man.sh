@@ -18,26 +18,8 @@ page=$2
 [ -x "$kv" ] || { echo "not an executable: $kv" >&2; exit 1; }
 [ -s "$page" ] || { echo "no page: $page" >&2; exit 1; }
 
-# The first name of each entry of the "Subcommands:" section of
-# `kv help ARGS...` ("del, rm" gives del). Nothing when there is none.
-subcommands() {
-  "$kv" help "$@" | awk '
-    /^Subcommands:/ { on = 1; next }
-    on && /^$/ { exit }
-    on && /^  [a-z]/ { sub(/^  /, ""); split($0, w, /[ ,]/); print w[1] }'
-}
-
-# The flags of `kv help ARGS...`, one per line (-o and --output apart), from
-# the "Options:" and "Global options:" sections.
-flags() {
-  "$kv" help "$@" | awk '
-    /^(Options|Global options):/ { on = 1; next }
-    /^[^ ]/ { on = 0 }
-    on && /^  -/ {
-      n = split($1, f, ",")
-      for (i = 1; i <= n; i++) if (f[i] ~ /^-/) print f[i]
-    }'
-}
+# subcommands and flags: what `kv help` lists.
+. "$(dirname "$0")/../support/kv_help.sh"
 
 failed=0
 fail() {

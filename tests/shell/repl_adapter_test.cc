@@ -126,7 +126,7 @@ TEST_CASE("completion of keys asks the backend by prefix with a bound", "[unit]"
   CHECK(a.Complete({"del", "order:7"}, "u").words.size() == 3);  // keys...
   CHECK(a.Complete({"ls"}, "o").words == Words{"order:7"});       // prefix
   CHECK(a.Complete({"watch"}, "or").words == Words{"order:7"});
-  CHECK(a.Complete({"set", "-n", "x", "--ttl", "5s"}, "or").words == Words{"order:7"});
+  CHECK(a.Complete({"set", "-o", "json", "--ttl", "5s"}, "or").words == Words{"order:7"});
   CHECK(a.Complete({"set", "user:1"}, "").words.empty());  // a value, not a key
   CHECK(a.Complete({"get", "user:1"}, "").words.empty());  // get takes one key
   CHECK(a.Complete({"expire"}, "order").words == Words{"order:7"});
@@ -136,6 +136,22 @@ TEST_CASE("completion of keys asks the backend by prefix with a bound", "[unit]"
   shell::Candidates c = a.Complete({"get"}, "many:");
   CHECK(c.words.size() == kMaxKeyChoices);
   CHECK(c.truncated);
+}
+
+TEST_CASE("completion takes the line's global flags, and knows namespaces, shells and files",
+          "[unit]") {
+  CliHarness h;
+  ReplAdapter a(h.ctx());
+  // The fake backend's namespaces are its scope's: the line's -n reaches it
+  // (keys by namespace from a real kvd: tests/completions).
+  CHECK(a.Complete({"-n", "shop", "-n"}, "").words == Words{"shop"});
+  CHECK(a.Complete({"--namespace=shop", "get", "-n"}, "").words == Words{"shop"});
+  CHECK(a.Complete({"-n"}, "").words == Words{"default"});  // the session's again
+  CHECK(a.Complete({"completion"}, "").words == Words{"bash", "fish", "zsh"});
+  CHECK(a.Complete({"--socket"}, "").files);
+  CHECK(a.Complete({"get", "--cacert"}, "/tmp/").files);
+  CHECK_FALSE(a.Complete({"get", "-o"}, "").files);
+  CHECK_FALSE(a.Complete({"get"}, "").files);
 }
 
 TEST_CASE("usage hints come from the tree", "[unit]") {

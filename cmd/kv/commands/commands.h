@@ -197,6 +197,18 @@ Status RunHelp(const CLI::App& root, const std::vector<std::string>& path, Conte
 // shell.cc: kv shell [--keep-going] (the REPL; shell/repl.h)
 void AddShellCommand(CLI::App& app, Context& ctx);
 
+// completion.cc: kv completion bash|zsh|fish, and kv __complete.
+void AddCompletionCommand(CLI::App& app, Context& ctx);
+// `kv __complete WORD... PARTIAL`, what the completion scripts run on Tab:
+// `words` are the words after `kv` on the line being completed, the last
+// one the (maybe empty) word under the cursor. Prints "words" and the
+// candidates, one per line, or "files" when a file name is wanted. Always
+// exits 0: a Tab shows nothing rather than an error.
+int RunCompleteRequest(Context& ctx, std::vector<std::string> words);
+// The environment for `kv __complete`: the process's, but kvd is never
+// started (KV_NO_AUTOSTART) and the backend gets at most 2s (KV_TIMEOUT).
+std::optional<std::string> CompletionEnv(const char* name);
+
 // Shared by the commands (get.cc).
 // InvalidArgument for an empty key.
 Status CheckKey(const std::string& key);
