@@ -26,6 +26,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/http_client.h"
 #include "tests/support/temp_dir.h"
 
 #ifndef KVD_BINARY
@@ -35,8 +36,6 @@
 namespace kv::e2e {
 namespace {
 
-using Json = nlohmann::json;
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // ------------------------------------------------------------ kvd process
 
@@ -135,183 +134,8 @@ class Kvd {
   int port_ = 0;
 };
 
-// ------------------------------------------------------------- libcurl
-
-// What a request got back. Client methods use no Catch2 macros (they run on
-// test threads too): a transport failure is status 0 with `error` set.
-struct Reply {
-  long status = 0;
-  std::string error;
-  std::string body;
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-  Json JsonBody() const {
-    Json j = Json::parse(body, nullptr, false);
-    INFO("status " << status << " " << error << " body: " << body);
-    REQUIRE(!j.is_discarded());
-    return j;
-  }
-  // The keyvalue.dev error shape; returns its code.
-  std::string ErrorCode() const {
-    Json j = JsonBody();
-    INFO("body: " << body);
-    REQUIRE(j.is_object());
-    CHECK(j.value("status", 0) == status);
-    CHECK(!j.value("error", "").empty());
-    return j.value("code", "");
-  }
-};
-
-size_t AppendBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
-  return size * n;
-}
-
-size_t AppendHeader(char* data, size_t size, size_t n, void* user) {
-  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
-  std::string line(data, size * n);
-  size_t colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
-    (*headers)[name] = value;
-  } else if (line.rfind("HTTP/", 0) == 0) {
-    headers->clear();  // a new response (after 100 Continue)
-  }
-  return size * n;
-}
-
-// One connection (kept alive across calls), over the Unix socket or TCP.
-class Client {
- public:
-  // Unix socket when `unix_socket` is set; `base` is then ignored for routing.
-  Client(std::string base, std::string unix_socket, std::string token = "")
-      : base_(std::move(base)), unix_socket_(std::move(unix_socket)), token_(std::move(token)) {
-    handle_ = curl_easy_init();
-  }
-  ~Client() { curl_easy_cleanup(handle_); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  static Client Unix(const Kvd& kvd) { return Client("http://localhost", kvd.socket()); }
-  static Client Tcp(const Kvd& kvd, std::string token) {
-    return Client(kvd.tcp_base(), "", std::move(token));
-  }
-  Client(Client&& other) noexcept
-      : base_(std::move(other.base_)),
-        unix_socket_(std::move(other.unix_socket_)),
-        token_(std::move(other.token_)),
-        handle_(other.handle_) {
-    other.handle_ = nullptr;
-  }
-
-  Reply Call(const std::string& method, const std::string& path, const std::string& body = "",
-             const HeaderList& headers = {}, bool send_body = false) {
-    Reply reply;
-    Prepare(method, path, body, headers, send_body);
-    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, AppendBody);
-    curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &reply.body);
-    curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, AppendHeader);
-    curl_easy_setopt(handle_, CURLOPT_HEADERDATA, &reply.headers);
-    curl_easy_setopt(handle_, CURLOPT_TIMEOUT_MS, 30000L);
-    CURLcode rc = curl_easy_perform(handle_);
-    if (rc != CURLE_OK) reply.error = method + " " + path + ": " + curl_easy_strerror(rc);
-    curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &reply.status);
-    curl_slist_free_all(list_);
-    list_ = nullptr;
-    return reply;
-  }
-
-  // Streams a GET, handing each complete line to `on_line` until it returns
-  // false (then the client hangs up) or the server ends the stream.
-  Reply Stream(const std::string& path, const std::function<bool(const Json&)>& on_line,
-               const HeaderList& headers = {}) {
-    struct State {
-      std::string pending;
-      const std::function<bool(const Json&)>* on_line;
-      bool stopped = false;
-    } state{"", &on_line};
-    Reply reply;
-    Prepare("GET", path, "", headers, false);
-    curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION,
-                     +[](char* data, size_t size, size_t n, void* user) -> size_t {
-                       auto* s = static_cast<State*>(user);
-                       s->pending.append(data, size * n);
-                       size_t nl;
-                       while ((nl = s->pending.find('\n')) != std::string::npos) {
-                         Json line = Json::parse(s->pending.substr(0, nl), nullptr, false);
-                         s->pending.erase(0, nl + 1);
-                         if (!(*s->on_line)(line)) {
-                           s->stopped = true;
-                           return 0;  // hang up
-                         }
-                       }
-                       return size * n;
-                     });
-    curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &state);
-    curl_easy_setopt(handle_, CURLOPT_HEADERFUNCTION, AppendHeader);
-    curl_easy_setopt(handle_, CURLOPT_HEADERDATA, &reply.headers);
-    curl_easy_setopt(handle_, CURLOPT_TIMEOUT_MS, 30000L);
-    CURLcode rc = curl_easy_perform(handle_);
-    if (!state.stopped && rc != CURLE_OK) reply.error = curl_easy_strerror(rc);
-    curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &reply.status);
-    reply.body = state.pending;
-    curl_slist_free_all(list_);
-    list_ = nullptr;
-    return reply;
-  }
-
- private:
-  void Prepare(const std::string& method, const std::string& path, const std::string& body,
-               const HeaderList& headers, bool send_body) {
-    curl_easy_reset(handle_);
-    curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(handle_, CURLOPT_URL, (base_ + path).c_str());
-    if (!unix_socket_.empty()) {
-      curl_easy_setopt(handle_, CURLOPT_UNIX_SOCKET_PATH, unix_socket_.c_str());
-    }
-    if (method == "HEAD") {
-      curl_easy_setopt(handle_, CURLOPT_NOBODY, 1L);
-    } else if (method != "GET") {
-      curl_easy_setopt(handle_, CURLOPT_CUSTOMREQUEST, method.c_str());
-    }
-    if (!body.empty() || send_body || method == "PUT" || method == "PATCH" || method == "POST") {
-      curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, body.data());
-      curl_easy_setopt(handle_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    }
-    bool has_type = false;
-    for (const auto& [name, value] : headers) {
-      if (name == "Content-Type") has_type = true;
-      list_ = curl_slist_append(list_, (name + ": " + value).c_str());
-    }
-    // libcurl would send application/x-www-form-urlencoded; an empty
-    // "Content-Type:" line removes it, as a client without a type does.
-    if (!has_type) list_ = curl_slist_append(list_, "Content-Type:");
-    list_ = curl_slist_append(list_, "Expect:");
-    if (!token_.empty()) list_ = curl_slist_append(list_, ("Authorization: Bearer " + token_).c_str());
-    curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, list_);
-  }
-
-  std::string base_;
-  std::string unix_socket_;
-  std::string token_;
-  CURL* handle_ = nullptr;
-  curl_slist* list_ = nullptr;
-};
-
-struct CurlGlobal {
-  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-};
-const CurlGlobal kCurlGlobal;
-
 std::string CreateToken(const Kvd& kvd, const std::string& tenant) {
-  Client admin = Client::Unix(kvd);
+  Client admin = Client::Unix(kvd.socket());
   Reply r = admin.Call("POST", "/v1/admin/tokens", Json{{"tenant", tenant}}.dump(),
                        {{"Content-Type", "application/json"}});
   INFO(r.body);
@@ -410,10 +234,10 @@ TEST_CASE("keyvalue.dev's README examples work verbatim against kvd", "[e2e]") {
 TEST_CASE("TCP needs a valid Bearer token: 401 with WWW-Authenticate", "[e2e]") {
   kv::testing::TempDir dir("kv-e2e");
   Kvd kvd(dir.str());
-  Client::Unix(kvd).Call("PUT", "/v1/kv/k", "v");
+  Client::Unix(kvd.socket()).Call("PUT", "/v1/kv/k", "v");
 
   for (const std::string token : {"", "kv_wrongwrongwrongwrongwrongwrongwrongwrongwro"}) {
-    Client c = Client::Tcp(kvd, token);
+    Client c = Client::Tcp(kvd.tcp_base(), token);
     for (const char* method : {"GET", "PUT", "DELETE"}) {
       Reply r = c.Call(method, "/v1/kv/k", method == std::string("PUT") ? "x" : "");
       CHECK(r.status == 401);
@@ -424,13 +248,13 @@ TEST_CASE("TCP needs a valid Bearer token: 401 with WWW-Authenticate", "[e2e]") 
     CHECK(head.status == 401);
     CHECK(head.body.empty());
   }
-  CHECK(Client::Unix(kvd).Call("GET", "/v1/kv/k").body == "v");
+  CHECK(Client::Unix(kvd.socket()).Call("GET", "/v1/kv/k").body == "v");
 
   // A revoked token stops working at once.
-  Client admin = Client::Unix(kvd);
+  Client admin = Client::Unix(kvd.socket());
   Reply made = admin.Call("POST", "/v1/admin/tokens", R"({"tenant":"acme"})");
   REQUIRE(made.status == 201);
-  Client c = Client::Tcp(kvd, made.JsonBody()["token"]);
+  Client c = Client::Tcp(kvd.tcp_base(), made.JsonBody()["token"]);
   CHECK(c.Call("PUT", "/v1/kv/a", "1").status == 201);
   std::string id = made.JsonBody()["id"];
   CHECK(admin.Call("GET", "/v1/admin/tokens").JsonBody()["tokens"][0]["id"] == id);
@@ -438,7 +262,7 @@ TEST_CASE("TCP needs a valid Bearer token: 401 with WWW-Authenticate", "[e2e]") 
   CHECK(c.Call("GET", "/v1/kv/a").status == 401);
   // Admin routes are not reachable over TCP.
   std::string other = CreateToken(kvd, "beta");
-  Reply forbidden = Client::Tcp(kvd, other).Call("POST", "/v1/admin/tokens", R"({"tenant":"x"})");
+  Reply forbidden = Client::Tcp(kvd.tcp_base(), other).Call("POST", "/v1/admin/tokens", R"({"tenant":"x"})");
   CHECK(forbidden.status == 403);
   CHECK(forbidden.ErrorCode() == "FORBIDDEN");
 }
@@ -446,8 +270,8 @@ TEST_CASE("TCP needs a valid Bearer token: 401 with WWW-Authenticate", "[e2e]") 
 TEST_CASE("tenants are isolated: another tenant's key is simply not there", "[e2e]") {
   kv::testing::TempDir dir("kv-e2e");
   Kvd kvd(dir.str());
-  Client acme = Client::Tcp(kvd, CreateToken(kvd, "acme"));
-  Client beta = Client::Tcp(kvd, CreateToken(kvd, "beta"));
+  Client acme = Client::Tcp(kvd.tcp_base(), CreateToken(kvd, "acme"));
+  Client beta = Client::Tcp(kvd.tcp_base(), CreateToken(kvd, "beta"));
   CHECK(acme.Call("PUT", "/v1/kv/plan", "acme's plan").status == 201);
   Reply r = beta.Call("GET", "/v1/kv/plan");
   CHECK(r.status == 404);
@@ -458,13 +282,13 @@ TEST_CASE("tenants are isolated: another tenant's key is simply not there", "[e2
   CHECK(beta.Call("GET", "/v1/keys").JsonBody()["keys"].empty());
   CHECK(beta.Call("DELETE", "/v1/keys?confirm=1").JsonBody()["deleted"] == 0);
   CHECK(acme.Call("GET", "/v1/kv/plan").body == "acme's plan");
-  CHECK(Client::Unix(kvd).Call("GET", "/v1/kv/plan").status == 404);
+  CHECK(Client::Unix(kvd.socket()).Call("GET", "/v1/kv/plan").status == 404);
 }
 
 TEST_CASE("every native route over the Unix socket", "[e2e]") {
   kv::testing::TempDir dir("kv-e2e");
   Kvd kvd(dir.str());
-  Client c = Client::Unix(kvd);
+  Client c = Client::Unix(kvd.socket());
 
   // PUT / GET / HEAD / conditions.
   Reply put = c.Call("PUT", "/v1/kv/user%2F1?ttl=1h", R"({"name":"Ada","n":1})",
@@ -566,18 +390,18 @@ TEST_CASE("every native route over the Unix socket", "[e2e]") {
 TEST_CASE("limits over a real connection: long key 400, big value 413", "[e2e]") {
   kv::testing::TempDir dir("kv-e2e");
   Kvd kvd(dir.str());
-  Client c = Client::Tcp(kvd, CreateToken(kvd, "acme"));
+  Client c = Client::Tcp(kvd.tcp_base(), CreateToken(kvd, "acme"));
   Reply long_key = c.Call("PUT", "/v1/kv/" + std::string(1025, 'k'), "v");
   CHECK(long_key.status == 400);
   CHECK(long_key.ErrorCode() == "KEY_TOO_LONG");
   std::string big(10u << 20, 'x');
   CHECK(c.Call("PUT", "/v1/kv/big", big).status == 201);
   big.push_back('x');
-  Client c2 = Client::Tcp(kvd, CreateToken(kvd, "acme"));
+  Client c2 = Client::Tcp(kvd.tcp_base(), CreateToken(kvd, "acme"));
   Reply too_big = c2.Call("PUT", "/v1/kv/big", big);
   CHECK(too_big.status == 413);
   CHECK(too_big.ErrorCode() == "OBJECT_TOO_LARGE");
-  Client c3 = Client::Tcp(kvd, CreateToken(kvd, "acme"));
+  Client c3 = Client::Tcp(kvd.tcp_base(), CreateToken(kvd, "acme"));
   CHECK(c3.Call("HEAD", "/v1/kv/big").Header("content-length") == std::to_string(10u << 20));
 }
 
@@ -585,7 +409,7 @@ TEST_CASE("concurrent CAS with If-Match from several connections loses no update
   kv::testing::TempDir dir("kv-e2e");
   Kvd kvd(dir.str());
   std::string token = CreateToken(kvd, "acme");
-  REQUIRE(Client::Tcp(kvd, token).Call("PUT", "/v1/kv/counter", "0").status == 201);
+  REQUIRE(Client::Tcp(kvd.tcp_base(), token).Call("PUT", "/v1/kv/counter", "0").status == 201);
   constexpr int kClients = 6;
   constexpr int kEach = 15;
   std::atomic<int> conflicts{0};
@@ -593,7 +417,7 @@ TEST_CASE("concurrent CAS with If-Match from several connections loses no update
   std::vector<std::thread> threads;
   for (int t = 0; t < kClients; ++t) {
     threads.emplace_back([&] {
-      Client c = Client::Tcp(kvd, token);
+      Client c = Client::Tcp(kvd.tcp_base(), token);
       for (int done = 0; done < kEach;) {
         Reply got = c.Call("GET", "/v1/kv/counter");
         if (got.status != 200 || got.body.empty() ||
@@ -617,18 +441,18 @@ TEST_CASE("concurrent CAS with If-Match from several connections loses no update
   }
   for (auto& t : threads) t.join();
   CHECK(unexpected == 0);
-  CHECK(Client::Tcp(kvd, token).Call("GET", "/v1/kv/counter").body ==
+  CHECK(Client::Tcp(kvd.tcp_base(), token).Call("GET", "/v1/kv/counter").body ==
         std::to_string(kClients * kEach));
   // Concurrent incr as well.
   threads.clear();
   for (int t = 0; t < kClients; ++t) {
     threads.emplace_back([&] {
-      Client c = Client::Tcp(kvd, token);
+      Client c = Client::Tcp(kvd.tcp_base(), token);
       for (int i = 0; i < kEach; ++i) c.Call("POST", "/v1/kv/hits/incr");
     });
   }
   for (auto& t : threads) t.join();
-  CHECK(Client::Tcp(kvd, token).Call("GET", "/v1/kv/hits").body ==
+  CHECK(Client::Tcp(kvd.tcp_base(), token).Call("GET", "/v1/kv/hits").body ==
         std::to_string(kClients * kEach));
 }
 
@@ -636,7 +460,7 @@ TEST_CASE("watch streams NDJSON, replays from a revision, and ends when the clie
           "[e2e]") {
   kv::testing::TempDir dir("kv-e2e");
   Kvd kvd(dir.str());
-  Client c = Client::Unix(kvd);
+  Client c = Client::Unix(kvd.socket());
   uint64_t start = c.Call("GET", "/v1/stats").JsonBody()["revision"];
   c.Call("PUT", "/v1/kv/w:1", "one");
   c.Call("PUT", "/v1/kv/other", "x");
@@ -644,7 +468,7 @@ TEST_CASE("watch streams NDJSON, replays from a revision, and ends when the clie
 
   // Replay, then the stream ends by itself (follow=0).
   std::vector<Json> replay;
-  Reply r = Client::Unix(kvd).Stream(
+  Reply r = Client::Unix(kvd.socket()).Stream(
       "/v1/watch?prefix=w:&follow=0&since=" + std::to_string(start),
       [&](const Json& line) {
         replay.push_back(line);
@@ -663,7 +487,7 @@ TEST_CASE("watch streams NDJSON, replays from a revision, and ends when the clie
   uint64_t now = c.Call("GET", "/v1/stats").JsonBody()["revision"];
   std::vector<Json> live;
   std::thread watcher([&] {
-    Client w = Client::Unix(kvd);
+    Client w = Client::Unix(kvd.socket());
     w.Stream("/v1/watch?prefix=live:&since=" + std::to_string(now), [&](const Json& line) {
       live.push_back(line);
       return live.size() < 2;
@@ -689,7 +513,7 @@ TEST_CASE("a restart keeps data, ETags and tokens", "[e2e]") {
   {
     Kvd kvd(dir.str());
     token = CreateToken(kvd, "acme");
-    Client c = Client::Tcp(kvd, token);
+    Client c = Client::Tcp(kvd.tcp_base(), token);
     Reply put = c.Call("PUT", "/v1/kv/durable", "kept", {{"Content-Type", "text/plain"}});
     REQUIRE(put.status == 201);
     etag = put.Header("etag");
@@ -700,7 +524,7 @@ TEST_CASE("a restart keeps data, ETags and tokens", "[e2e]") {
   REQUIRE(::stat((dir.str() + "/data/tokens.json").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   Kvd kvd(dir.str());
-  Client c = Client::Tcp(kvd, token);
+  Client c = Client::Tcp(kvd.tcp_base(), token);
   Reply get = c.Call("GET", "/v1/kv/durable");
   CHECK(get.status == 200);
   CHECK(get.body == "kept");

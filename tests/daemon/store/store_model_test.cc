@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 
+#include "daemon/store/check.h"
 #include "daemon/store/store.h"
 #include "tests/daemon/store/store_fixture.h"
 
@@ -181,7 +182,12 @@ TEST_CASE_METHOD(StoreFixture, "random operations match an in-memory model", "[r
       auto r = store->Clear(ns);
       REQUIRE(r.ok());
       model.data[ns].clear();
-    } else if (op < 95) {  // reopen
+    } else if (op < 95) {  // reopen, checking the disk's invariants in between
+      store.reset();
+      auto report = CheckStore(Options().data_dir);
+      REQUIRE(report.ok());
+      INFO((report->problems.empty() ? "" : report->problems.front()));
+      REQUIRE(report->ok());
       Reopen();
     } else if (op < 97) {  // full compaction: the filter drops expired records
       REQUIRE(store->CompactAll().ok());
