@@ -16,12 +16,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include <CLI/CLI.hpp>
 
@@ -58,6 +60,15 @@ struct Flags {
   bool fsync = false;
   std::string log_file;
   std::string log_level = "info";
+  // simple-golang-kv's settings (SgkvOptions), by its variables' names.
+  std::string sgkv_default_namespace;
+  std::string sgkv_default_app;
+  std::string sgkv_default_ttl_seconds;
+  std::string sgkv_max_namespace_len;
+  std::string sgkv_max_app_len;
+  std::string sgkv_max_key_len;
+  std::string sgkv_max_value_size;
+  std::string sgkv_max_ttl_seconds;
   // Hidden: for tests and tuning.
   int io_threads = 2;
   std::string idle_timeout;
@@ -115,6 +126,48 @@ Status DurationFlag(const std::string& flag, const std::string& text, int64_t* o
   if (!ms.ok()) return Status::InvalidArgument(flag + ": " + ms.status().message());
   *out_ms = *ms;
   return Status::Ok();
+}
+
+// A decimal integer flag (empty: keep *out).
+template <class Int>
+Status IntFlag(const std::string& flag, const std::string& text, Int* out) {
+  if (text.empty()) return Status::Ok();
+  Int n{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  // from_chars takes no '+', and no '-' for unsigned types.
+  bool negative = false;
+  if constexpr (std::is_signed_v<Int>) negative = n < 0;
+  if (ec != std::errc() || end != text.data() + text.size() || negative) {
+    return Status::InvalidArgument(flag + ": expected a non-negative integer, not '" + text + "'");
+  }
+  *out = n;
+  return Status::Ok();
+}
+
+// simple-golang-kv's settings; the messages name both the flag and the variable.
+Status BuildSgkvOptions(const Flags& f, size_t max_key, size_t max_value, SgkvOptions* o) {
+  if (!f.sgkv_default_namespace.empty()) o->default_namespace = f.sgkv_default_namespace;
+  if (!f.sgkv_default_app.empty()) o->default_app = f.sgkv_default_app;
+  Status s = IntFlag("--sgkv-default-ttl-seconds (DEFAULT_TTL_SECONDS)",
+                     f.sgkv_default_ttl_seconds, &o->default_ttl_seconds);
+  if (s.ok()) {
+    s = IntFlag("--sgkv-max-namespace-len (MAX_NAMESPACE_LEN)", f.sgkv_max_namespace_len,
+                &o->max_namespace_len);
+  }
+  if (s.ok()) {
+    s = IntFlag("--sgkv-max-appname-len (MAX_APPNAME_LEN)", f.sgkv_max_app_len, &o->max_app_len);
+  }
+  if (s.ok()) s = IntFlag("--sgkv-max-key-len (MAX_KEY_LEN)", f.sgkv_max_key_len, &o->max_key_len);
+  if (s.ok()) {
+    s = IntFlag("--sgkv-max-value-size (MAX_VALUE_SIZE)", f.sgkv_max_value_size,
+                &o->max_value_size);
+  }
+  if (s.ok()) {
+    s = IntFlag("--sgkv-max-ttl-seconds (MAX_TTL_SECONDS)", f.sgkv_max_ttl_seconds,
+                &o->max_ttl_seconds);
+  }
+  if (!s.ok()) return s;
+  return o->Validate(max_key, max_value);
 }
 
 // Checks the flags and turns them into the options of each part.
@@ -182,6 +235,7 @@ Result<Config> BuildConfig(const Flags& f) {
   c.api.no_auth = f.no_auth;
   c.api.max_key_bytes = max_key;
   c.api.max_value_bytes = max_value;
+  if (Status s = BuildSgkvOptions(f, max_key, max_value, &c.api.sgkv); !s.ok()) return s;
   return c;
 }
 
@@ -232,6 +286,40 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->envname("KVD_LOG_FILE");
   app.add_option("--log-level", f.log_level, "debug, info, warn, error or off (default: info)")
       ->envname("KVD_LOG_LEVEL");
+
+  // simple-golang-kv's settings keep its variables' names, so a deployment's
+  // environment works unchanged.
+  const char* sgkv = "simple-golang-kv API (/kv, /webhooks)";
+  app.add_option("--sgkv-default-namespace", f.sgkv_default_namespace,
+                 "Namespace when KV-Namespace is empty (default: default)")
+      ->envname("DEFAULT_NAMESPACE")
+      ->group(sgkv);
+  app.add_option("--sgkv-default-appname", f.sgkv_default_app,
+                 "App name when KV-App-Name is empty (default: default)")
+      ->envname("DEFAULT_APPNAME")
+      ->group(sgkv);
+  app.add_option("--sgkv-default-ttl-seconds", f.sgkv_default_ttl_seconds,
+                 "TTL of a write that gives none (default: 0, no expiry)")
+      ->envname("DEFAULT_TTL_SECONDS")
+      ->group(sgkv);
+  app.add_option("--sgkv-max-namespace-len", f.sgkv_max_namespace_len,
+                 "Longest namespace, bytes (default: 25)")
+      ->envname("MAX_NAMESPACE_LEN")
+      ->group(sgkv);
+  app.add_option("--sgkv-max-appname-len", f.sgkv_max_app_len, "Longest app name, bytes (default: 25)")
+      ->envname("MAX_APPNAME_LEN")
+      ->group(sgkv);
+  app.add_option("--sgkv-max-key-len", f.sgkv_max_key_len, "Longest key, bytes (default: 100)")
+      ->envname("MAX_KEY_LEN")
+      ->group(sgkv);
+  app.add_option("--sgkv-max-value-size", f.sgkv_max_value_size,
+                 "Largest value, bytes (default: 1048576)")
+      ->envname("MAX_VALUE_SIZE")
+      ->group(sgkv);
+  app.add_option("--sgkv-max-ttl-seconds", f.sgkv_max_ttl_seconds,
+                 "Largest ttl a request may give (default: 31536000)")
+      ->envname("MAX_TTL_SECONDS")
+      ->group(sgkv);
 
   // Hidden knobs, for tests and tuning (group "" hides them from --help).
   app.add_option("--io-threads", f.io_threads, "I/O threads")->envname("KVD_IO_THREADS")->group("");
@@ -292,8 +380,8 @@ int RunCheck(const std::string& data_dir) {
 }
 
 int Run(int argc, char** argv) {
-  CLI::App app("kvd: the kv daemon. Serves the keyvalue.dev API and kv's native API over a Unix "
-               "socket, and over TCP with --listen.",
+  CLI::App app("kvd: the kv daemon. Serves the keyvalue.dev API, kv's native API and the KV APIs "
+               "of simple-golang-kv and Invoke over a Unix socket, and over TCP with --listen.",
                "kvd");
   app.set_version_flag("--version", std::string("kvd ") + KV_VERSION);
   Flags flags;

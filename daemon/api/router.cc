@@ -6,7 +6,10 @@
 #include "common/key.h"
 #include "daemon/api/errors.h"
 #include "daemon/api/namespace.h"
+#include "daemon/api/invoke_admin_api.h"
+#include "daemon/api/invoke_api.h"
 #include "daemon/api/native_api.h"
+#include "daemon/api/sgkv_api.h"
 
 namespace kv::daemon {
 namespace {
@@ -46,11 +49,17 @@ HttpResponse Unauthorized(std::string_view message, bool invalid_token) {
 Router::Router(store::Store& store, auth::TokenStore& tokens, ApiOptions options)
     : tokens_(tokens),
       options_(options),
-      native_(std::make_unique<NativeApi>(store, tokens, options_)) {
-  // Later route tables (simple-golang-kv at /kv and /webhooks, Invoke at
-  // /invoke, the admin panel at /ui) are mounted here the same way.
+      native_(std::make_unique<NativeApi>(store, tokens, options_)),
+      sgkv_(std::make_unique<SgkvApi>(store, options_.sgkv)),
+      invoke_(std::make_unique<InvokeApi>(store)),
+      invoke_admin_(std::make_unique<InvokeAdminApi>(store)) {
+  // Later route tables (simple-golang-kv's /webhooks, the admin panel at /ui)
+  // are mounted here the same way.
   mounts_.push_back({"/api/v1", native_.get()});
   mounts_.push_back({"/v1", native_.get()});
+  mounts_.push_back({"/kv", sgkv_.get()});
+  mounts_.push_back({"/invoke", invoke_.get()});
+  mounts_.push_back({"/api/projects", invoke_admin_.get()});
   std::stable_sort(mounts_.begin(), mounts_.end(), [](const Mount& a, const Mount& b) {
     return a.prefix.size() > b.prefix.size();
   });

@@ -2,12 +2,14 @@
 // path prefix, establishes who is calling (the Caller), and hands the request
 // over. Route tables never see an unauthenticated TCP request.
 //
-//   prefix      table                                         issue
-//   /v1         NativeApi: keyvalue.dev API + kv's extensions  3 (native_api.h)
-//   /api/v1     the same table (keyvalue.dev's real path)      3
-//   /kv, /webhooks      simple-golang-kv                       7  (not mounted yet)
-//   /invoke/{project}   Invoke KV                              7  (not mounted yet)
-//   /ui                 admin panel                            8  (not mounted yet)
+//   prefix          table                                              issue
+//   /v1             NativeApi: keyvalue.dev API + kv's extensions      3 (native_api.h)
+//   /api/v1         the same table (keyvalue.dev's real path)          3
+//   /kv             SgkvApi: simple-golang-kv's keys                   7 (sgkv_api.h)
+//   /webhooks       simple-golang-kv's webhooks                        7 (not mounted yet)
+//   /invoke         InvokeApi: Invoke's KV, /invoke/{project}/get/...  7 (invoke_api.h)
+//   /api/projects   InvokeAdminApi: Invoke's kv-export, kv-import      7 (invoke_admin_api.h)
+//   /ui             admin panel                                        8 (not mounted yet)
 //
 // A prefix matches whole path segments: "/v1" matches "/v1" and "/v1/kv/a",
 // never "/v1x". A path no table claims gets 404 NOT_FOUND (JSON). /healthz and
@@ -43,6 +45,7 @@
 #include <vector>
 
 #include "common/key.h"
+#include "daemon/api/sgkv_shared.h"
 #include "daemon/auth/token_store.h"
 #include "daemon/http/message.h"
 #include "daemon/store/store.h"
@@ -56,6 +59,8 @@ struct ApiOptions {
   size_t max_key_bytes = kDefaultMaxKeyBytes;
   // Default: 10 MiB; larger values get 413 OBJECT_TOO_LARGE.
   size_t max_value_bytes = kDefaultMaxValueBytes;
+  // The simple-golang-kv APIs (/kv, /webhooks): its environment's settings.
+  SgkvOptions sgkv;
 };
 
 // Who is calling, as the Router established it.
@@ -76,6 +81,9 @@ class RouteTable {
 };
 
 class NativeApi;
+class SgkvApi;
+class InvokeApi;
+class InvokeAdminApi;
 
 class Router : public Handler {
  public:
@@ -108,6 +116,9 @@ class Router : public Handler {
   auth::TokenStore& tokens_;
   const ApiOptions options_;
   std::unique_ptr<NativeApi> native_;
+  std::unique_ptr<SgkvApi> sgkv_;
+  std::unique_ptr<InvokeApi> invoke_;
+  std::unique_ptr<InvokeAdminApi> invoke_admin_;
   std::vector<Mount> mounts_;  // longest prefixes first
 };
 

@@ -4,8 +4,9 @@
 // backend cannot do must fail with Unsupported and the message
 // "<backend> does not support <operation>", never a substitute.
 //
-// Invoke is not here: nothing real serves its API yet (kvd's /invoke routes
-// are a later issue); see the report of issue 6.
+// Invoke is not here (it stores JSON and text only, and has no meta): kv's
+// Invoke backend is tested against kvd's /invoke API in
+// tests/e2e/compat_api_test.cc.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
