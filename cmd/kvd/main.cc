@@ -6,6 +6,9 @@
 // Exit status: 0 after a clean shutdown, 1 when it cannot start (another kvd,
 // data directory in use or damaged, I/O error), 2 for a bad flag.
 //
+// Socket activation (kvd.socket): sockets passed with LISTEN_FDS/LISTEN_PID
+// are served instead of binding --socket / --listen (socket_activation.h).
+//
 // Stdout carries exactly one line per listener once kvd accepts connections
 // ("listening on unix PATH", "listening on tcp 127.0.0.1:PORT"), for scripts
 // and tests (port 0 picks a free port), unless stdout is the log file itself;
@@ -24,6 +27,7 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -33,6 +37,7 @@
 #include "daemon/api/router.h"
 #include "daemon/auth/token_store.h"
 #include "daemon/http/server.h"
+#include "daemon/http/socket_activation.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/store/check.h"
@@ -239,6 +244,29 @@ Result<Config> BuildConfig(const Flags& f) {
   return c;
 }
 
+// Serves the sockets a service manager passed (kvd.socket) instead of
+// binding: a Unix one replaces --socket, a TCP one --listen.
+Status UseActivatedSockets(const std::vector<ActivatedSocket>& sockets, bool no_auth, Config* c) {
+  for (const ActivatedSocket& s : sockets) {
+    const bool unix_socket = s.kind == ActivatedSocket::Kind::kUnix;
+    if ((unix_socket ? c->server.unix_socket_fd : c->server.tcp_fd) >= 0) {
+      return Status::InvalidArgument(std::string("socket activation: more than one ") +
+                                     (unix_socket ? "Unix" : "TCP") + " socket passed");
+    }
+    if (unix_socket) {
+      c->server.unix_socket_fd = s.fd;
+      c->server.unix_socket = s.address;
+    } else {
+      if (no_auth && !s.loopback) {
+        return Status::InvalidArgument("--no-auth is refused with a non-loopback socket (" +
+                                       s.address + "): anyone who can reach it could use kvd");
+      }
+      c->server.tcp_fd = s.fd;
+    }
+  }
+  return Status::Ok();
+}
+
 // mkdir -p, new directories 0700: the data is the user's alone.
 Status MakeDataDir(const std::string& dir) {
   std::string partial;
@@ -408,6 +436,11 @@ int Run(int argc, char** argv) {
   Result<Config> config = BuildConfig(flags);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   if (check->parsed()) return RunCheck(config->data_dir);
+  Result<std::vector<ActivatedSocket>> activated = TakeActivatedSockets();
+  if (!activated.ok()) return Fail(kExitUsage, activated.status().message());
+  if (Status s = UseActivatedSockets(*activated, flags.no_auth, &*config); !s.ok()) {
+    return Fail(kExitUsage, s.message());
+  }
 
   // Signals are taken synchronously by this thread (sigwait); every thread
   // started from here on inherits the mask.

@@ -1074,7 +1074,39 @@ class Server::Impl {
 
   ~Impl() { (void)Shutdown(); }
 
+  // An inherited socket: served as it is, its file left to whoever made it.
+  Status AdoptUnix() {
+    UnixProtocol::acceptor acceptor(*pool_.contexts[0]);
+    beast::error_code ec;
+    acceptor.assign(UnixProtocol(), state_->options.unix_socket_fd, ec);
+    if (ec) return Status::IOError("cannot use the inherited socket: " + ec.message());
+    listeners_.push_back(std::make_shared<Listener<UnixProtocol, UnixStream>>(
+        pool_, std::move(acceptor), state_, Transport::kUnixSocket,
+        "unix " + state_->options.unix_socket));
+    return Status::Ok();
+  }
+
+  Status AdoptTcp() {
+    tcp::acceptor acceptor(*pool_.contexts[0]);
+    beast::error_code ec;
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    ::getsockname(state_->options.tcp_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    acceptor.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), state_->options.tcp_fd, ec);
+    if (ec) return Status::IOError("cannot use the inherited TCP socket: " + ec.message());
+    auto local = acceptor.local_endpoint(ec);
+    if (ec) return Status::IOError("cannot use the inherited TCP socket: " + ec.message());
+    tcp_port_ = local.port();
+    tcp_endpoint_ = local.address().is_v6()
+                        ? "[" + local.address().to_string() + "]:" + std::to_string(tcp_port_)
+                        : local.address().to_string() + ":" + std::to_string(tcp_port_);
+    listeners_.push_back(std::make_shared<Listener<tcp, TcpStream>>(
+        pool_, std::move(acceptor), state_, Transport::kTcp, "tcp " + tcp_endpoint_));
+    return Status::Ok();
+  }
+
   Status BindUnix() {
+    if (state_->options.unix_socket_fd >= 0) return AdoptUnix();
     const std::string& path = state_->options.unix_socket;
     if (path.size() >= sizeof(sockaddr_un::sun_path)) {
       return Status::InvalidArgument("socket path is too long (" + std::to_string(path.size()) +
@@ -1108,6 +1140,7 @@ class Server::Impl {
   }
 
   Status BindTcp() {
+    if (state_->options.tcp_fd >= 0) return AdoptTcp();
     Result<TcpAddress> address = ParseTcpAddress(state_->options.tcp_listen);
     if (!address.ok()) return address.status();
     beast::error_code ec;
@@ -1235,7 +1268,7 @@ Server::~Server() {
 }
 
 Result<std::unique_ptr<Server>> Server::Bind(ServerOptions options) {
-  if (options.unix_socket.empty() && options.tcp_listen.empty()) {
+  if (options.unix_socket.empty() && options.tcp_listen.empty() && options.tcp_fd < 0) {
     return Status::InvalidArgument("no listener: give a Unix socket path or a TCP address");
   }
   auto impl = std::make_unique<Impl>(std::move(options));
@@ -1246,7 +1279,7 @@ Result<std::unique_ptr<Server>> Server::Bind(ServerOptions options) {
       return s;
     }
   }
-  if (!impl->state_->options.tcp_listen.empty()) {
+  if (!impl->state_->options.tcp_listen.empty() || impl->state_->options.tcp_fd >= 0) {
     Status s = impl->BindTcp();
     if (!s.ok()) {
       impl->RemoveSocketFile();

@@ -57,6 +57,13 @@ struct ServerOptions {
   // "HOST:PORT" to listen on TCP as well; port 0 picks a free port (see
   // tcp_port()). Default: empty, no TCP.
   std::string tcp_listen;
+  // Listening sockets inherited from a service manager (socket activation,
+  // daemon/http/socket_activation.h), served instead of binding: the Unix
+  // one at unix_socket (its path, for messages; the server neither creates
+  // nor removes that file), the TCP one with tcp_listen ignored. The server
+  // takes them over. Default: -1, none.
+  int unix_socket_fd = -1;
+  int tcp_fd = -1;
   // Default: 2.
   int io_threads = 2;
   // Request line plus headers. Default: 16 KiB; more gets 431.

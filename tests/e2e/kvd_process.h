@@ -52,6 +52,12 @@ class KvdProcess {
   KvdProcess(const KvdProcess&) = delete;
   KvdProcess& operator=(const KvdProcess&) = delete;
 
+  // The next Start() passes these listening sockets to kvd the way systemd
+  // does for socket activation: as descriptors 3, 4, ..., with LISTEN_FDS
+  // their number and LISTEN_PID kvd's pid (set by a shell that then execs
+  // kvd, keeping its pid). The caller keeps its own descriptors.
+  void PassListenFds(std::vector<int> fds) { listen_fds_ = std::move(fds); }
+
   // Spawns kvd with `args` and `env` ("NAME=VALUE", added to this process's
   // environment, replacing a variable of the same name). With `wait_ready`,
   // returns once kvd printed its listening lines (true), or exited or
@@ -66,6 +72,12 @@ class KvdProcess {
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) return false;
 
     std::vector<std::string> argv_s = {binary_};
+    if (!listen_fds_.empty()) {
+      argv_s = {"/bin/sh", "-c",
+                "export LISTEN_PID=$$ LISTEN_FDS=" + std::to_string(listen_fds_.size()) +
+                    "; exec \"$0\" \"$@\"",
+                binary_};
+    }
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
@@ -90,6 +102,13 @@ class KvdProcess {
     posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    // Moved above the target range first, so that dup2 never overwrites a
+    // descriptor still to be passed.
+    std::vector<int> passed;
+    for (int fd : listen_fds_) passed.push_back(::fcntl(fd, F_DUPFD_CLOEXEC, 100));
+    for (size_t i = 0; i < passed.size(); ++i) {
+      posix_spawn_file_actions_adddup2(&actions, passed[i], 3 + static_cast<int>(i));
+    }
     // The test binary may run with signals blocked or ignored; kvd starts clean.
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -99,8 +118,9 @@ class KvdProcess {
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = posix_spawn(&pid_, binary_.c_str(), &actions, &attr, argv.data(), envp.data());
+    int rc = posix_spawn(&pid_, argv_s[0].c_str(), &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
+    for (int fd : passed) ::close(fd);
     posix_spawnattr_destroy(&attr);
     ::close(out_pipe[1]);
     out_fd_ = out_pipe[0];
@@ -213,6 +233,7 @@ class KvdProcess {
   }
 
   std::string binary_;
+  std::vector<int> listen_fds_;
   TempDir logs_{"kvd-proc"};
   std::string err_path_;
   int starts_ = 0;
