@@ -23,6 +23,7 @@ grep -q "listening on unix" "$tmp/kvd.out" || { echo "kvd did not start" >&2; ex
 export KV_SOCKET="$sock"
 
 kv set user:1 a && kv set user:2 b && kv set other:1 c && kv -n shop set cart:1 d
+kv set "two words" e
 # A profile that is not the current one (kv profile add would make it so).
 mkdir -p "$tmp/config/kv" "$tmp/certs"
 printf "[profiles.prod]\nurl = 'http://127.0.0.1:1'\n" >"$tmp/config/kv/config.toml"
@@ -48,6 +49,10 @@ check() {  # check LINE EXPECTED...: the candidates for LINE, in C order
 check "kv get user" user:1 user:2
 check "kv get user:" $(printf 'user:1\nuser:2\n' | after_colon)
 check "kv del other:1 us" user:1 user:2
+case $shell in
+  bash) check "kv get tw" 'two\ words' ;;  # quoted, as it goes on the line
+  *) check "kv get tw" "two words" ;;
+esac
 check "kv -n shop get " cart:1
 check "kv get --namespace shop c" cart:1
 check "kv -n " default shop
