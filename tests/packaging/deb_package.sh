@@ -38,7 +38,7 @@ grep -q -e "^Inst kv " -e "kv is already the newest" "$tmp/apt.log" ||
 # The files.
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$tmp/contents"
 for file in /usr/bin/kv /usr/bin/kvd /usr/lib/kv/libkv_remote.so \
-  /usr/share/man/man1/kv.1 /usr/share/man/man8/kvd.8 \
+  /usr/share/man/man1/kv.1.gz /usr/share/man/man8/kvd.8.gz \
   /usr/share/bash-completion/completions/kv /usr/share/zsh/vendor-completions/_kv \
   /usr/share/fish/vendor_completions.d/kv.fish \
   /usr/lib/systemd/user/kvd.service /usr/lib/systemd/user/kvd.socket; do
@@ -56,4 +56,8 @@ done
 "$tmp/root/usr/bin/kvd" --version >/dev/null || fail "kvd does not run"
 grep -qx "ExecStart=/usr/bin/kvd" "$tmp/root/usr/lib/systemd/user/kvd.service" ||
   fail "kvd.service does not start /usr/bin/kvd"
+MANWIDTH=80 man -l "$tmp/root/usr/share/man/man1/kv.1.gz" 2>/dev/null | grep -q "kv completion" ||
+  fail "kv.1.gz does not render kv(1)"
+MANWIDTH=80 man -l "$tmp/root/usr/share/man/man8/kvd.8.gz" 2>/dev/null | grep -q "SOCKET ACTIVATION" ||
+  fail "kvd.8.gz does not render kvd(8)"
 echo "$(basename "$deb"): $(wc -l <"$tmp/contents") entries; Depends: $depends"

@@ -14,7 +14,7 @@ cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 ||
 
 fail() { echo "cmake --install: $*" >&2; exit 1; }
 
-# Every file, and nothing else. The man pages are those man/ builds.
+# Every file, and nothing else. The man pages are those man/ builds, gzipped.
 {
   echo bin/kv
   echo bin/kvd
@@ -26,7 +26,7 @@ fail() { echo "cmake --install: $*" >&2; exit 1; }
   echo share/zsh/site-functions/_kv
   for page in "$build"/man/*.[1-8]; do
     name=$(basename "$page")
-    echo "share/man/man${name##*.}/$name"
+    echo "share/man/man${name##*.}/$name.gz"
   done
 } | LC_ALL=C sort >"$tmp/expected"
 (cd "$prefix" && find . -type f | sed 's|^\./||' | LC_ALL=C sort) >"$tmp/installed"
