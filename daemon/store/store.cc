@@ -18,6 +18,7 @@
 #include "daemon/store/key_locks.h"
 #include "daemon/store/record_cache.h"
 #include "daemon/store/revision_sequencer.h"
+#include "daemon/store/rocks_logger.h"
 #include "daemon/store/ttl_filter.h"
 #include "daemon/store/usage_merge.h"
 
@@ -36,7 +37,11 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
   std::string msg = std::string(what) + ": " + s.ToString();
   if (s.IsNotFound()) return Status::NotFound(msg);
-  if (s.IsNoSpace()) return Status::NoSpace(msg);
+  if (s.IsNoSpace()) {
+    return Status::NoSpace(std::string(what) +
+                           ": no space left on the disk of the data directory (reads still "
+                           "work; writes resume once 64 MiB are free)");
+  }
   if (s.IsCorruption()) return Status::Corruption(msg);
   if (s.IsIOError()) return Status::IOError(msg);
   if (s.IsTimedOut()) return Status::Timeout(msg);
@@ -269,7 +274,9 @@ Status Store::Impl::OpenDatabase() {
   db_options.create_if_missing = !exists;
   db_options.create_missing_column_families = !exists;
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 4;
+  // Our own LOG writer: RocksDB's aborts on a full disk (rocks_logger.h).
+  db_options.info_log = RocksLogger::Open(dir);
+  db_options.stats_dump_period_sec = 0;  // /metrics has the figures; the LOG stays small
   db_options.paranoid_checks = true;
   statistics_ = rocksdb::CreateDBStatistics();
   statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
@@ -504,6 +511,9 @@ void Store::Impl::AppendErase(rocksdb::WriteBatch* b, uint64_t rev, EventType ty
 }
 
 Status Store::Impl::Write(rocksdb::WriteBatch* b) {
+  // After a full disk RocksDB refuses every write (NoSpace) until its
+  // SstFileManager sees room for a memtable flush (write_buffer_size free);
+  // it checks every 5 s and resumes writes on its own.
   return FromRocks(db_->Write(write_options_, b), "write failed");
 }
 
