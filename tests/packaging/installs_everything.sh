@@ -2,8 +2,9 @@
 # installs_everything.sh BUILD_DIR: `cmake --install` into a temporary
 # prefix puts exactly kv's files where the system looks for them, and they
 # work from there: the binaries run, kv finds its remote backends' library,
-# kvd.service starts the installed kvd, man finds the pages, and
-# bash-completion, zsh and fish find the completion scripts.
+# kvd.service starts the installed kvd and systemd accepts both units, man
+# finds the pages, and bash-completion, zsh and fish find the completion
+# scripts.
 set -eu
 build=$(cd "$1" && pwd)
 tmp=$(mktemp -d)
@@ -57,6 +58,13 @@ grep -qx "ExecStart=$prefix/bin/kvd" "$prefix/lib/systemd/user/kvd.service" ||
   fail "kvd.service does not start $prefix/bin/kvd"
 grep -qx "ListenStream=%t/kv/kvd.sock" "$prefix/lib/systemd/user/kvd.socket" ||
   fail "kvd.socket does not listen on kv's default socket"
+
+# systemd accepts the units: their syntax, ExecStart's executable, and the
+# man pages of Documentation= (found under the prefix).
+mkdir -m 700 "$tmp/run"
+(cd "$prefix/lib/systemd/user" && XDG_RUNTIME_DIR=$tmp/run MANPATH=$prefix/share/man \
+  systemd-analyze verify --user ./kvd.socket ./kvd.service) >"$tmp/verify.log" 2>&1 ||
+  { cat "$tmp/verify.log" >&2; fail "systemd-analyze verify refuses the units"; }
 
 # man finds both pages through the prefix's share/man.
 for page in kv kvd; do
