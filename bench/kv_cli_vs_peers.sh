@@ -8,7 +8,10 @@
 #      redis-cli get KEY   (redis-server on a random loopback port)
 #      etcdctl get KEY     (etcd on random loopback ports)
 #    Target: kv <= 0.8x redis-cli's median, never above 1.0x.
-# 2. Bulk load of LINES (default 1,000,000) keys with 100-byte values:
+# 2. The same one-shot get, and a set, against etcd: kv --url etcd://... next
+#    to etcdctl get/put on the same etcd. Target: kv at least as fast
+#    (median).
+# 3. Bulk load of LINES (default 1,000,000) keys with 100-byte values:
 #      kv import < NDJSON       vs   redis-cli --pipe < the same data as RESP
 #    Target: kv >= 0.5x redis-cli --pipe's records per second.
 #
@@ -80,7 +83,25 @@ for name, m in med.items():
     print(f"{name:<12}{m:>10.2f}{m / med['redis-cli']:>13.2f}x")
 EOF
 
-# ---- 2. bulk load -------------------------------------------------------------
+# ---- 2. against etcd ----------------------------------------------------------
+# kv keeps keys in simple-golang-kv's layout; etcdctl reads and writes the same.
+ETCD_URL=etcd://127.0.0.1:$ETCD_PORT
+EKEY=/kvstore/kv/default/default/somekey
+"$KV" --url "$ETCD_URL" set somekey "$VALUE"
+echo "== one-shot get and set against etcd, $RUNS runs each (hyperfine -N) =="
+hyperfine -N --warmup 20 --runs "$RUNS" --export-json "$TMP/etcd.json" \
+  "$KV --url $ETCD_URL get somekey" \
+  "etcdctl --endpoints 127.0.0.1:$ETCD_PORT get $EKEY" \
+  "$KV --url $ETCD_URL set somekey $VALUE" \
+  "etcdctl --endpoints 127.0.0.1:$ETCD_PORT put $EKEY $VALUE" >/dev/null
+python3 - "$TMP/etcd.json" <<'EOF'
+import json, sys
+r = [x["median"] * 1000 for x in json.load(open(sys.argv[1]))["results"]]
+print(f"{'operation':<10}{'kv ms':>8}{'etcdctl ms':>12}{'kv/etcdctl':>12}")
+for name, kv, etcdctl in (("get", r[0], r[1]), ("set", r[2], r[3])):
+    print(f"{name:<10}{kv:>8.2f}{etcdctl:>12.2f}{kv / etcdctl:>11.2f}x")
+EOF
+# ---- 3. bulk load -------------------------------------------------------------
 echo "== bulk load of $LINES keys, 100-byte values =="
 python3 - "$LINES" "$TMP" <<'EOF'
 import sys
