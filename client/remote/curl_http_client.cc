@@ -214,6 +214,9 @@ Result<HttpReply> CurlHttpClient::Perform(const HttpCall& call, bool idempotent,
     }
     impl_->error[0] = '\0';
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    // The path is built by the backend and names a key: "/get/.." must not
+    // become "/" (curl squashes dot segments unless told not to).
+    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, impl_->error);

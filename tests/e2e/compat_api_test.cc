@@ -353,6 +353,16 @@ TEST_CASE("kv --url invoke+http:// against kvd's Invoke API", "[e2e]") {
   CHECK(c.Kv(url + "del greeting").code == 1);
   CHECK(c.Kv(url + "has greeting").code == 1);
 
+  // Keys that are dot segments reach the key, not another path.
+  for (const char* key : {"..", ".", "a/../b", "a/./b"}) {
+    INFO(key);
+    CHECK(c.Kv(url + "set '" + key + "' dots").code == 0);
+    ShellResult got = c.Kv(url + "get '" + key + "'");
+    CHECK(got.code == 0);
+    CHECK(got.out == "dots");
+    CHECK(c.Kv(url + "del '" + key + "'").code == 0);
+  }
+
   CHECK(c.Kv(url + "set session token123 --ttl 1h").code == 0);
   Json meta = Json::parse(c.Kv("-n proj meta session -o json").out, nullptr, false);
   REQUIRE(meta.is_object());
