@@ -69,7 +69,11 @@ bool ParseWriteBody(const HttpRequest& request, WriteBody* out) {
   json doc = json::parse(request.body, nullptr, false);
   if (doc.is_discarded() || !(doc.is_object() || doc.is_null())) return false;
   if (doc.is_null()) return true;
-  for (const auto& [name, field] : doc.items()) {
+  for (const auto& [field_name, field] : doc.items()) {
+    // Go's encoding/json also takes "Key", "VALUE", "Ttl": a Go client whose
+    // struct has no json tags sends its field names.
+    std::string name = field_name;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     bool ok = true;
     if (name == "key") {
       ok = ReadString(field, &out->key);

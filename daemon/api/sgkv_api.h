@@ -23,7 +23,8 @@
 //              up) and "expire_at" (Unix seconds), both null without a TTL.
 //   Bodies     JSON, with Content-Type application/json or (kvd) none at all;
 //              another content type, bad JSON, or a field of the wrong type
-//              ("value" must be a string, "ttl" an integer): 400
+//              ("value" must be a string, "ttl" an integer; names match
+//              case-insensitively, as Go's encoding/json does): 400
 //              {"error":"Invalid input"}. Every body ends with a newline.
 //   Auth       the router's (router.h): over TCP a Bearer token, or kvd
 //              --no-auth for clients that send none (simple-golang-kv has no auth).

@@ -84,6 +84,16 @@ TEST_CASE_METHOD(ApiFixture, "sgkv: no TTL reads as null; a TTL runs out", "[roc
   CHECK(BodyJson(Call("GET", "/kv/k"))["ttl"].is_null());
 }
 
+TEST_CASE_METHOD(ApiFixture, "sgkv: field names match case-insensitively, as Go's JSON does",
+                 "[rocksdb]") {
+  HttpResponse set = Call("POST", "/kv", R"j({"Key":"k","VALUE":"v","Ttl":5})j", WithJsonType());
+  CHECK(set.status == 201);
+  CHECK(Body(set) == R"j({"key":"k","value":"v","ttl":5})j");
+  CHECK(BodyJson(Call("GET", "/kv/k"))["ttl"] == 5);
+  CHECK(Body(Call("POST", "/kv", R"j({"KEY":"k","Value":7})j", WithJsonType())) ==
+        R"j({"error":"Invalid input"})j");
+}
+
 TEST_CASE_METHOD(ApiFixture, "sgkv: GET /kv/{prefix}* lists keys with the prefix", "[rocksdb]") {
   for (const char* key : {"user:2", "user:1", "order:1"}) {
     CHECK(Call("POST", "/kv", Json{{"key", key}, {"value", std::string("v-") + key}}.dump(),
