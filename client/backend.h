@@ -124,6 +124,14 @@ struct TokenInfo {
   std::string token;  // only when just created
 };
 
+// A one-time sign-in to kvd's admin panel (kv ui).
+struct UiLogin {
+  std::string code;    // "kvl_...": works once
+  std::string tenant;
+  int64_t expires_ms = 0;
+  std::string url;     // kvd's own http://HOST:PORT/ui/#login=...; empty: no TCP listener
+};
+
 // What a backend can do beyond get/set/del/has/meta.
 struct Capabilities {
   bool ttl = false;
@@ -135,7 +143,14 @@ struct Capabilities {
   bool watch = false;
   bool stats = false;
   bool tokens = false;  // token administration (a local kvd only)
+  bool ui = false;      // the admin panel (a kvd)
 };
+
+// The Unsupported status every backend returns for what it cannot do.
+inline Status NotSupported(std::string_view backend, std::string_view operation) {
+  return Status::Unsupported(std::string(backend) + " does not support " +
+                             std::string(operation));
+}
 
 class Backend {
  public:
@@ -186,12 +201,10 @@ class Backend {
   virtual Result<TokenInfo> CreateToken(std::string_view tenant) = 0;
   virtual Result<std::vector<TokenInfo>> ListTokens() = 0;
   virtual Status RevokeToken(std::string_view id) = 0;
-};
 
-// The Unsupported status every backend returns for what it cannot do.
-inline Status NotSupported(std::string_view backend, std::string_view operation) {
-  return Status::Unsupported(std::string(backend) + " does not support " +
-                             std::string(operation));
-}
+  // A login code for kvd's admin panel (/ui), for the caller's tenant. Only a
+  // kvd has the panel; the others return Unsupported.
+  virtual Result<UiLogin> CreateUiLogin() { return NotSupported(Name(), "the admin panel (kv ui)"); }
+};
 
 }  // namespace kv::client

@@ -423,6 +423,21 @@ class DaemonBackend final : public Backend {
     return out;
   }
 
+  Result<UiLogin> CreateUiLogin() override {
+    if (!opt_.caps.ui) return NotSupported(opt_.name, "the admin panel (kv ui)");
+    auto r = Call("POST", Base() + "/ui/api/login-codes");
+    if (!r.ok()) return r.status();
+    if (r->status != 201) return StatusFromReply(*r, "ui");
+    Json j = ParseJson(r->body);
+    UiLogin login;
+    login.code = JsonStr(j, "code");
+    login.tenant = JsonStr(j, "tenant");
+    login.expires_ms = JsonI64(j, "expires_ms", 0);
+    login.url = JsonStr(j, "url");
+    if (login.code.empty()) return Status::Internal("kvd answered without a login code");
+    return login;
+  }
+
   Status RevokeToken(std::string_view id) override {
     if (!opt_.caps.tokens) return NotSupported(opt_.name, "token administration");
     auto r = Call("DELETE", Base() + "/v1/admin/tokens/" + PercentEncode(id));
@@ -494,6 +509,7 @@ class DaemonBackend final : public Backend {
 Capabilities KvdCapabilities() {
   Capabilities c;
   c.ttl = c.list = c.where = c.incr = c.patch = c.clear = c.watch = c.stats = c.tokens = true;
+  c.ui = true;
   return c;
 }
 

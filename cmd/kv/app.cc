@@ -158,6 +158,7 @@ std::unique_ptr<CLI::App> BuildApp(Context& ctx) {
   AddProfileCommand(*app, ctx); // profile add|ls|use|rm
   AddShellCommand(*app, ctx);   // shell
   AddCompletionCommand(*app, ctx);  // completion bash|zsh|fish
+  AddUiCommand(*app, ctx);      // ui
   AddVersionCommand(*app, ctx); // version
   AddHelpCommand(*app, ctx);    // help
   return app;

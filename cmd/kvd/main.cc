@@ -474,6 +474,7 @@ int Run(int argc, char** argv) {
   Result<std::unique_ptr<auth::TokenStore>> tokens =
       auth::TokenStore::Open(config->data_dir + "/tokens.json");
   if (!tokens.ok()) return fail_start(kExitFailure, tokens.status().message());
+  config->api.tcp_endpoint = (*server)->tcp_endpoint();  // /ui's login URLs
   auto router = std::make_unique<Router>(**store, **tokens, config->api);
 
   Metrics metrics;

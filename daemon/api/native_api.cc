@@ -874,8 +874,11 @@ HttpResponse NativeApi::ListKeys(const HttpRequest& request, const NamespaceRef&
   options.values = *values;
   Result<std::vector<WhereClause>> where = ParseWhere(request);
   if (!where.ok()) return ErrorFromStatus(where.status());
-  if (!where->empty()) {
-    options.filter = [clauses = std::move(*where)](const store::Entry& entry) {
+  std::string contains = Lower(request.Query("contains").value_or(""));
+  if (!where->empty() || !contains.empty()) {
+    options.filter = [clauses = std::move(*where), contains](const store::Entry& entry) {
+      if (!contains.empty() && Lower(entry.key).find(contains) == std::string::npos) return false;
+      if (clauses.empty()) return true;
       json doc = json::parse(entry.value, nullptr, false);
       if (doc.is_discarded()) return false;
       for (const WhereClause& clause : clauses) {

@@ -97,8 +97,9 @@
 //          "content_type":"application/json","created_ms":...,"updated_ms":...,
 //          "expire_at_ms":N|null,"ttl_ms":N|null}      (ms are Unix ms)
 //     404 when missing.
-//   GET /v1/keys?prefix=P&limit=N&cursor=C&values=1&where=PATH=VALUE
-//     Keys of the namespace starting with P, in byte order, a page at a time:
+//   GET /v1/keys?prefix=P&contains=S&limit=N&cursor=C&values=1&where=PATH=VALUE
+//     Keys of the namespace starting with P (and holding S anywhere, ASCII
+//     letters matching either case), in byte order, a page at a time:
 //     limit 1..10000 (default 1000); cursor = a previous next_cursor.
 //     200 {"keys":[{"key":"k","etag":"7","revision":7,"size":12,
 //                   "content_type":"...","updated_ms":...,"expire_at_ms":N|null,

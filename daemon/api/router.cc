@@ -10,6 +10,7 @@
 #include "daemon/api/invoke_api.h"
 #include "daemon/api/native_api.h"
 #include "daemon/api/sgkv_api.h"
+#include "daemon/api/ui_routes.h"
 
 namespace kv::daemon {
 namespace {
@@ -49,17 +50,23 @@ HttpResponse Unauthorized(std::string_view message, bool invalid_token) {
 Router::Router(store::Store& store, auth::TokenStore& tokens, ApiOptions options)
     : tokens_(tokens),
       options_(options),
+      sessions_(std::make_unique<auth::UiSessions>([&store] {
+        const auto& clock = store.options().clock;
+        return clock ? clock->NowMs() : store::SystemClock().NowMs();
+      })),
       native_(std::make_unique<NativeApi>(store, tokens, options_)),
       sgkv_(std::make_unique<SgkvApi>(store, options_.sgkv)),
       invoke_(std::make_unique<InvokeApi>(store)),
-      invoke_admin_(std::make_unique<InvokeAdminApi>(store)) {
-  // Later route tables (simple-golang-kv's /webhooks, the admin panel at /ui)
-  // are mounted here the same way.
+      invoke_admin_(std::make_unique<InvokeAdminApi>(store)),
+      ui_(std::make_unique<UiRoutes>(*sessions_, options_.tcp_endpoint)) {
+  // Later route tables (simple-golang-kv's /webhooks) are mounted here the
+  // same way.
   mounts_.push_back({"/api/v1", native_.get()});
   mounts_.push_back({"/v1", native_.get()});
   mounts_.push_back({"/kv", sgkv_.get()});
   mounts_.push_back({"/invoke", invoke_.get()});
   mounts_.push_back({"/api/projects", invoke_admin_.get()});
+  mounts_.push_back({"/ui", ui_.get(), /*open=*/true});
   std::stable_sort(mounts_.begin(), mounts_.end(), [](const Mount& a, const Mount& b) {
     return a.prefix.size() > b.prefix.size();
   });
@@ -86,6 +93,10 @@ bool Router::Authenticate(const HttpRequest& request, Caller* caller,
   std::string_view token = header ? BearerToken(*header) : std::string_view();
   std::optional<std::string> tenant;
   if (!token.empty()) tenant = tokens_.Lookup(token);
+  if (!tenant && !token.empty()) {
+    tenant = sessions_->Lookup(token);
+    if (tenant) caller->session = std::string(token);
+  }
   if (tenant) {
     caller->tenant = std::move(*tenant);
     return true;
@@ -134,9 +145,11 @@ HttpResponse Router::Handle(const HttpRequest& request) {
     response.route = "(unmatched)";
   } else {
     Caller caller;
-    if (!Authenticate(request, &caller, &response)) {
+    bool known = Authenticate(request, &caller, &response);
+    if (!known && !mount->open) {
       response.route = "(unauthorized)";
     } else {
+      if (!known) caller = Caller();  // an open table serves anonymous callers too
       response = mount->table->Handle(request, path.substr(mount->prefix.size()), caller);
       response.route = mount->prefix + response.route;
     }

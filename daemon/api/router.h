@@ -9,7 +9,10 @@
 //   /webhooks       simple-golang-kv's webhooks                        7 (not mounted yet)
 //   /invoke         InvokeApi: Invoke's KV, /invoke/{project}/get/...  7 (invoke_api.h)
 //   /api/projects   InvokeAdminApi: Invoke's kv-export, kv-import      7 (invoke_admin_api.h)
-//   /ui             admin panel                                        8 (not mounted yet)
+//   /ui             the admin panel (ui_routes.h)                      8
+//
+// /ui is open: its files are served without a token, and its table gets the
+// caller when one could be established, else a Caller with an empty tenant.
 //
 // A prefix matches whole path segments: "/v1" matches "/v1" and "/v1/kv/a",
 // never "/v1x". A path no table claims gets 404 NOT_FOUND (JSON). /healthz and
@@ -21,7 +24,8 @@
 //   may act as another tenant with the header `KV-Tenant: NAME`.
 //   Authorization headers are ignored there.
 // - TCP: `Authorization: Bearer kv_...` is required; its token's tenant is the
-//   caller. Missing, malformed or unknown: 401 UNAUTHORIZED with
+//   caller. An admin panel session token (`Bearer kvs_...`, auth/ui_sessions.h)
+//   counts as its tenant's token until it expires or signs out. Missing, malformed or unknown: 401 UNAUTHORIZED with
 //   `WWW-Authenticate: Bearer realm="kvd"`. With ApiOptions::no_auth, a valid
 //   token still selects its tenant and anything else is tenant "local".
 //   Never admin.
@@ -47,6 +51,7 @@
 #include "common/key.h"
 #include "daemon/api/sgkv_shared.h"
 #include "daemon/auth/token_store.h"
+#include "daemon/auth/ui_sessions.h"
 #include "daemon/http/message.h"
 #include "daemon/store/store.h"
 
@@ -61,12 +66,16 @@ struct ApiOptions {
   size_t max_value_bytes = kDefaultMaxValueBytes;
   // The simple-golang-kv APIs (/kv, /webhooks): its environment's settings.
   SgkvOptions sgkv;
+  // kvd's TCP listener, "127.0.0.1:7379" (what /ui's login URLs point at);
+  // empty when kvd listens on its Unix socket only. Default: empty.
+  std::string tcp_endpoint;
 };
 
 // Who is calling, as the Router established it.
 struct Caller {
   std::string tenant;  // owns the namespaces the request may address
   bool admin = false;  // the Unix socket: token administration, every tenant
+  std::string session;  // the admin panel session token presented, if any
 };
 
 // One API's routes. Implementations answer every request under their prefix,
@@ -84,6 +93,7 @@ class NativeApi;
 class SgkvApi;
 class InvokeApi;
 class InvokeAdminApi;
+class UiRoutes;
 
 class Router : public Handler {
  public:
@@ -105,6 +115,7 @@ class Router : public Handler {
   struct Mount {
     std::string prefix;  // "/v1": no trailing slash
     RouteTable* table;
+    bool open = false;   // served without a token (the table checks what it must)
   };
 
   // The mount whose prefix the request's path starts with, or null.
@@ -115,10 +126,12 @@ class Router : public Handler {
 
   auth::TokenStore& tokens_;
   const ApiOptions options_;
+  std::unique_ptr<auth::UiSessions> sessions_;
   std::unique_ptr<NativeApi> native_;
   std::unique_ptr<SgkvApi> sgkv_;
   std::unique_ptr<InvokeApi> invoke_;
   std::unique_ptr<InvokeAdminApi> invoke_admin_;
+  std::unique_ptr<UiRoutes> ui_;
   std::vector<Mount> mounts_;  // longest prefixes first
 };
 

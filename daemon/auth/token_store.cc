@@ -56,20 +56,6 @@ std::optional<std::string> Unhex(std::string_view hex) {
   return out;
 }
 
-Result<std::string> RandomBytes(size_t n) {
-  std::string out(n, '\0');
-  size_t filled = 0;
-  while (filled < n) {
-    ssize_t got = getrandom(out.data() + filled, n - filled, 0);
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return Status::IOError(std::string("getrandom: ") + std::strerror(errno));
-    }
-    filled += static_cast<size_t>(got);
-  }
-  return out;
-}
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -110,6 +96,20 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
 }
 
 }  // namespace
+
+Result<std::string> RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  size_t filled = 0;
+  while (filled < n) {
+    ssize_t got = getrandom(out.data() + filled, n - filled, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Status::IOError(std::string("getrandom: ") + std::strerror(errno));
+    }
+    filled += static_cast<size_t>(got);
+  }
+  return out;
+}
 
 std::string Sha256(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];

@@ -91,4 +91,7 @@ class TokenStore {
 // SHA-256 of `data`, 32 raw bytes.
 std::string Sha256(std::string_view data);
 
+// `n` bytes from the kernel's random source (getrandom). IOError: it failed.
+Result<std::string> RandomBytes(size_t n);
+
 }  // namespace kv::daemon::auth

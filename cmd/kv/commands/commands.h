@@ -181,6 +181,13 @@ Status RunProfileList(const ProfileOptions& options, Context& ctx);
 Status RunProfileUse(const ProfileOptions& options, Context& ctx);
 Status RunProfileRemove(const ProfileOptions& options, Context& ctx);
 
+// ui.cc: kv ui (kvd's admin panel)
+struct UiOptions {
+  bool no_browser = false;  // print the URL even when a browser could open it
+};
+void AddUiCommand(CLI::App& app, Context& ctx);
+Status RunUi(const UiOptions& options, Context& ctx);
+
 // version.cc
 void AddVersionCommand(CLI::App& app, Context& ctx);
 Status RunVersion(Context& ctx);

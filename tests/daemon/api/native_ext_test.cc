@@ -262,6 +262,32 @@ TEST_CASE_METHOD(ApiFixture, "where filters JSON values in kvd", "[rocksdb]") {
   CHECK(page["keys"][0]["value"]["name"] == "Ada");
 }
 
+TEST_CASE_METHOD(ApiFixture, "contains finds keys holding a substring, either case, a page at a time",
+                 "[rocksdb]") {
+  for (const char* key : {"user:ada", "user:bob", "session:ADA", "order:7", "ada"}) Put(key, "1");
+  auto keys = [&](const std::string& query, Json* next = nullptr) {
+    std::vector<std::string> out;
+    auto page = BodyJson(Call("GET", "/v1/keys?" + query));
+    for (const auto& item : page["keys"]) out.push_back(item["key"]);
+    if (next) *next = page["next_cursor"];
+    return out;
+  };
+  using V = std::vector<std::string>;
+  CHECK(keys("contains=ada") == V{"ada", "session:ADA", "user:ada"});
+  CHECK(keys("contains=Ada&prefix=user:") == V{"user:ada"});
+  CHECK(keys("contains=%3A7") == V{"order:7"});  // ":7"
+  CHECK(keys("contains=nobody").empty());
+  CHECK(keys("contains=") == V{"ada", "order:7", "session:ADA", "user:ada", "user:bob"});
+  // Pages: the cursor goes on after the last match.
+  Json next;
+  CHECK(keys("contains=ada&limit=2", &next) == V{"ada", "session:ADA"});
+  REQUIRE(next.is_string());
+  CHECK(keys("contains=ada&limit=2&cursor=" + next.get<std::string>()) == V{"user:ada"});
+  // Combined with where: both must hold.
+  Put("user:cy", R"({"n":1})", {{"Content-Type", "application/json"}});
+  CHECK(keys("contains=user&where=n=1") == V{"user:cy"});
+}
+
 TEST_CASE_METHOD(ApiFixture, "clear needs confirmation and deletes only the namespace",
                  "[rocksdb]") {
   Put("a", "1");
