@@ -36,6 +36,7 @@ const char* const kJsonShapes = R"(JSON output (-o json): one object per line; f
   token revoke {"id","revoked":true}
   profile ls {"name","url","namespace","app","has_token","current"}
   daemon status {"running","socket","pid":N|null,"log_file":"..."|null}
+  ui         {"url","tenant","expires_ms","opened"}
   version    {"version"}
 A key that is not valid UTF-8 is given in base64 with "key_encoding":"base64".
 Times are Unix milliseconds; ttl_ms is the remaining time to live.
