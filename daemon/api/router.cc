@@ -45,6 +45,28 @@ HttpResponse Unauthorized(std::string_view message, bool invalid_token) {
   return response;
 }
 
+// Whether a request without a token may be served under --no-auth. The
+// clients --no-auth is for are local programs (curl, simple-golang-kv and
+// Invoke clients); the one client that can be talked into sending requests
+// is a browser. A page of another site says so in Origin, and a page that
+// reached kvd through a DNS name rebound to 127.0.0.1 names that name in
+// Host: both are refused, so no web page can use a token-less kvd.
+bool LocalProgram(const HttpRequest& request) {
+  std::string_view host = request.headers.Get("Host").value_or("");
+  std::string_view name = host;
+  if (!name.empty() && name.front() == '[') {
+    name = name.substr(0, name.find(']') + 1);  // "[::1]:7379"
+  } else {
+    name = name.substr(0, name.find(':'));
+  }
+  const bool loopback_name = name.empty() || EqualsIgnoreCase(name, "localhost") ||
+                             name.starts_with("127.") || name == "[::1]";
+  if (!loopback_name) return false;
+  std::optional<std::string_view> origin = request.headers.Get("Origin");
+  if (!origin) return true;
+  return EqualsIgnoreCase(*origin, "http://" + std::string(host));
+}
+
 }  // namespace
 
 Router::Router(store::Store& store, auth::TokenStore& tokens, ApiOptions options)
@@ -102,6 +124,12 @@ bool Router::Authenticate(const HttpRequest& request, Caller* caller,
     return true;
   }
   if (options_.no_auth) {
+    if (!LocalProgram(request)) {
+      *refusal = ErrorResponse(403, "FORBIDDEN",
+                               "a browser page of another origin (or a Host that is not "
+                               "loopback) needs a token, even with --no-auth");
+      return false;
+    }
     caller->tenant = kLocalTenant;
     return true;
   }

@@ -134,6 +134,35 @@ TEST_CASE("no_auth (--no-auth): TCP without a token is the local tenant", "[rock
   CHECK(f.Tcp("GET", "/v1/admin/tokens", "").status == 403);
 }
 
+TEST_CASE("no_auth serves local programs, not web pages", "[rocksdb]") {
+  ApiOptions options;
+  options.no_auth = true;
+  ApiFixture f(options);
+  auto put = [&](testing::HeaderList headers) {
+    return f.Tcp("PUT", "/v1/kv/k", "", "from-tcp", std::move(headers)).status;
+  };
+  // curl and other programs: no Origin, a loopback Host (or none).
+  CHECK(put({{"Host", "127.0.0.1:7379"}}) == 201);
+  CHECK(put({{"Host", "localhost:7379"}}) == 200);
+  CHECK(put({{"Host", "[::1]:7379"}}) == 200);
+  CHECK(put({}) == 200);
+  // A page served by this kvd (its own origin).
+  CHECK(put({{"Host", "127.0.0.1:7379"}, {"Origin", "http://127.0.0.1:7379"}}) == 200);
+  // Another site's page, a sandboxed one, and a DNS name rebound to 127.0.0.1.
+  HttpResponse cross = f.Tcp("PUT", "/v1/kv/k", "", "evil",
+                             {{"Host", "127.0.0.1:7379"}, {"Origin", "https://evil.example"}});
+  CHECK(cross.status == 403);
+  CHECK(cross.body.find("another origin") != std::string::npos);
+  CHECK(put({{"Host", "127.0.0.1:7379"}, {"Origin", "null"}}) == 403);
+  CHECK(put({{"Host", "evil.example:7379"}}) == 403);
+  // Nothing they sent was written.
+  CHECK(f.Call("GET", "/v1/kv/k").body == "from-tcp");
+  // A token still works from anywhere.
+  std::string local = f.NewToken("local");
+  CHECK(f.Tcp("PUT", "/v1/kv/k", local, "with-token", {{"Origin", "https://evil.example"}}).status ==
+        200);
+}
+
 TEST_CASE_METHOD(ApiFixture, "token administration over the Unix socket", "[rocksdb]") {
   HttpResponse created = Call("POST", "/v1/admin/tokens", R"({"tenant":"acme"})");
   REQUIRE(created.status == 201);
