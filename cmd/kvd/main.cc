@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -42,6 +43,7 @@
 #include "daemon/metrics.h"
 #include "daemon/store/check.h"
 #include "daemon/store/store.h"
+#include "daemon/webhooks/dispatcher.h"
 
 #ifndef KV_VERSION
 #define KV_VERSION "unknown"
@@ -81,6 +83,10 @@ struct Flags {
   std::string write_timeout;
   std::string drain_timeout;
   size_t max_connections = 1024;
+  std::string webhook_timeout;
+  std::string webhook_retry_max;
+  std::string webhook_retry_min;  // hidden
+  std::vector<std::string> webhook_allow;
 };
 
 struct Config {
@@ -88,6 +94,7 @@ struct Config {
   ServerOptions server;
   store::StoreOptions store;
   ApiOptions api;
+  webhooks::DispatcherOptions webhooks;
   std::string log_file;
   LogLevel log_level = LogLevel::kInfo;
 };
@@ -237,6 +244,31 @@ Result<Config> BuildConfig(const Flags& f) {
   c.store.default_quota_bytes = quota;
   c.store.fsync = f.fsync;
 
+  webhooks::DispatcherOptions& w = c.webhooks;
+  if (Status s = DurationFlag("--webhook-timeout", f.webhook_timeout, &w.delivery.timeout_ms);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = DurationFlag("--webhook-retry-max", f.webhook_retry_max, &w.retry_max_ms);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = DurationFlag("--webhook-retry-min", f.webhook_retry_min, &w.retry_min_ms);
+      !s.ok()) {
+    return s;
+  }
+  if (w.delivery.timeout_ms <= 0 || w.retry_min_ms <= 0 || w.retry_max_ms <= 0) {
+    return Status::InvalidArgument("--webhook-timeout, --webhook-retry-max: must be more than 0");
+  }
+  w.retry_min_ms = std::min(w.retry_min_ms, w.retry_max_ms);
+  for (const std::string& allow : f.webhook_allow) {
+    Result<TcpAddress> address = ParseTcpAddress(allow);
+    if (!address.ok()) {
+      return Status::InvalidArgument("--webhook-allow: " + address.status().message());
+    }
+    w.delivery.allow.push_back(allow);
+  }
+
   c.api.no_auth = f.no_auth;
   c.api.max_key_bytes = max_key;
   c.api.max_value_bytes = max_value;
@@ -349,6 +381,17 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->envname("MAX_TTL_SECONDS")
       ->group(sgkv);
 
+  app.add_option("--webhook-timeout", f.webhook_timeout,
+                 "Time allowed for one webhook request (default: 10s)")
+      ->envname("KVD_WEBHOOK_TIMEOUT");
+  app.add_option("--webhook-retry-max", f.webhook_retry_max,
+                 "Longest wait between two attempts at a webhook delivery (default: 5m)")
+      ->envname("KVD_WEBHOOK_RETRY_MAX");
+  app.add_option("--webhook-allow", f.webhook_allow,
+                 "Let webhooks reach this IP:PORT even though it is one of kvd's own listeners "
+                 "(repeatable)")
+      ->envname("KVD_WEBHOOK_ALLOW");
+
   // Hidden knobs, for tests and tuning (group "" hides them from --help).
   app.add_option("--io-threads", f.io_threads, "I/O threads")->envname("KVD_IO_THREADS")->group("");
   app.add_option("--idle-timeout", f.idle_timeout, "Keep-alive idle timeout")
@@ -365,6 +408,10 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->group("");
   app.add_option("--max-connections", f.max_connections, "Open connections at most")
       ->envname("KVD_MAX_CONNECTIONS")
+      ->group("");
+  app.add_option("--webhook-retry-min", f.webhook_retry_min,
+                 "First wait between two attempts at a webhook delivery (default: 1s)")
+      ->envname("KVD_WEBHOOK_RETRY_MIN")
       ->group("");
 }
 
@@ -504,6 +551,13 @@ int Run(int argc, char** argv) {
     logging::Info("listening on tcp " + (*server)->tcp_endpoint() +
                   (config->api.no_auth ? " (no auth)" : ""));
   }
+  // Webhooks start once the listeners are known: requests to them are refused.
+  if (!(*server)->tcp_endpoint().empty()) {
+    config->webhooks.delivery.own_listeners.push_back((*server)->tcp_endpoint());
+  }
+  auto dispatcher = std::make_unique<webhooks::Dispatcher>(**store, config->webhooks);
+  dispatcher->Start();
+
   if (!StdoutIsFile(config->log_file)) {
     std::fwrite(ready.data(), 1, ready.size(), stdout);
     std::fflush(stdout);
@@ -533,6 +587,7 @@ int Run(int argc, char** argv) {
     std::_Exit(kExitFailure);
   }
   server->reset();
+  dispatcher.reset();  // stops its workers; what they had not delivered is sent after a restart
   router.reset();
   tokens->reset();
   store->reset();  // closes the database

@@ -11,6 +11,7 @@
 #include "daemon/api/native_api.h"
 #include "daemon/api/sgkv_api.h"
 #include "daemon/api/ui_routes.h"
+#include "daemon/api/webhook_api.h"
 
 namespace kv::daemon {
 namespace {
@@ -80,12 +81,17 @@ Router::Router(store::Store& store, auth::TokenStore& tokens, ApiOptions options
       sgkv_(std::make_unique<SgkvApi>(store, options_.sgkv)),
       invoke_(std::make_unique<InvokeApi>(store)),
       invoke_admin_(std::make_unique<InvokeAdminApi>(store)),
-      ui_(std::make_unique<UiRoutes>(*sessions_, options_.tcp_endpoint)) {
-  // Later route tables (simple-golang-kv's /webhooks) are mounted here the
-  // same way.
+      ui_(std::make_unique<UiRoutes>(*sessions_, options_.tcp_endpoint)),
+      webhooks_native_(
+          std::make_unique<WebhookApi>(store, WebhookApi::Style::kNative, options_.sgkv)),
+      webhooks_sgkv_(
+          std::make_unique<WebhookApi>(store, WebhookApi::Style::kSimpleGolangKv, options_.sgkv)) {
   mounts_.push_back({"/api/v1", native_.get()});
   mounts_.push_back({"/v1", native_.get()});
+  mounts_.push_back({"/v1/webhooks", webhooks_native_.get()});
+  mounts_.push_back({"/api/v1/webhooks", webhooks_native_.get()});
   mounts_.push_back({"/kv", sgkv_.get()});
+  mounts_.push_back({"/webhooks", webhooks_sgkv_.get()});
   mounts_.push_back({"/invoke", invoke_.get()});
   mounts_.push_back({"/api/projects", invoke_admin_.get()});
   mounts_.push_back({"/ui", ui_.get(), /*open=*/true});

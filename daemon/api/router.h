@@ -6,7 +6,8 @@
 //   /v1             NativeApi: keyvalue.dev API + kv's extensions      3 (native_api.h)
 //   /api/v1         the same table (keyvalue.dev's real path)          3
 //   /kv             SgkvApi: simple-golang-kv's keys                   7 (sgkv_api.h)
-//   /webhooks       simple-golang-kv's webhooks                        7 (not mounted yet)
+//   /webhooks       WebhookApi: simple-golang-kv's webhooks            7 (webhook_api.h)
+//   /v1/webhooks    WebhookApi, kvd's dialect with delivery state      7 (webhook_api.h)
 //   /invoke         InvokeApi: Invoke's KV, /invoke/{project}/get/...  7 (invoke_api.h)
 //   /api/projects   InvokeAdminApi: Invoke's kv-export, kv-import      7 (invoke_admin_api.h)
 //   /ui             the admin panel (ui_routes.h)                      8
@@ -94,6 +95,7 @@ class SgkvApi;
 class InvokeApi;
 class InvokeAdminApi;
 class UiRoutes;
+class WebhookApi;
 
 class Router : public Handler {
  public:
@@ -132,6 +134,8 @@ class Router : public Handler {
   std::unique_ptr<InvokeApi> invoke_;
   std::unique_ptr<InvokeAdminApi> invoke_admin_;
   std::unique_ptr<UiRoutes> ui_;
+  std::unique_ptr<WebhookApi> webhooks_native_;
+  std::unique_ptr<WebhookApi> webhooks_sgkv_;
   std::vector<Mount> mounts_;  // longest prefixes first
 };
 

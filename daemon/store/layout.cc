@@ -219,4 +219,62 @@ bool DecodeUsage(std::string_view v, int64_t* keys, int64_t* bytes) {
   return true;
 }
 
+std::string WebhookKey(char kind, std::string_view ns, std::string_view id) {
+  std::string out;
+  out.reserve(2 + ns.size() + id.size());
+  out.push_back(kind);
+  out.append(ns).push_back('\0');
+  out.append(id);
+  return out;
+}
+
+bool SplitWebhookKey(std::string_view k, char* kind, std::string_view* ns, std::string_view* id) {
+  if (k.size() < 2) return false;
+  size_t nul = k.find('\0', 1);
+  if (nul == std::string_view::npos) return false;
+  *kind = k[0];
+  *ns = k.substr(1, nul - 1);
+  *id = k.substr(nul + 1);
+  return true;
+}
+
+namespace {
+constexpr uint8_t kWebhookProgressVersion = 1;
+}  // namespace
+
+std::string EncodeWebhookProgress(const WebhookProgress& p) {
+  std::string out;
+  out.push_back(static_cast<char>(kWebhookProgressVersion));
+  PutFixed64(&out, p.cursor);
+  PutFixed64(&out, p.delivered);
+  PutFixed64(&out, p.failed);
+  PutFixed64(&out, p.attempts);
+  PutFixed64(&out, static_cast<uint64_t>(p.last_status));
+  PutFixed64(&out, static_cast<uint64_t>(p.last_attempt_ms));
+  PutFixed64(&out, static_cast<uint64_t>(p.last_success_ms));
+  PutString(&out, p.last_error);
+  return out;
+}
+
+std::optional<WebhookProgress> DecodeWebhookProgress(std::string_view bytes) {
+  if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kWebhookProgressVersion) {
+    return std::nullopt;
+  }
+  std::string_view in = bytes.substr(1);
+  WebhookProgress p;
+  uint64_t status, attempt, success;
+  std::string_view error;
+  if (!GetFixed64(&in, &p.cursor) || !GetFixed64(&in, &p.delivered) ||
+      !GetFixed64(&in, &p.failed) || !GetFixed64(&in, &p.attempts) ||
+      !GetFixed64(&in, &status) || !GetFixed64(&in, &attempt) || !GetFixed64(&in, &success) ||
+      !GetString(&in, &error)) {
+    return std::nullopt;
+  }
+  p.last_status = static_cast<int64_t>(status);
+  p.last_attempt_ms = static_cast<int64_t>(attempt);
+  p.last_success_ms = static_cast<int64_t>(success);
+  p.last_error.assign(error);
+  return p;
+}
+
 }  // namespace kv::store

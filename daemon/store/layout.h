@@ -12,6 +12,8 @@
 //            'u' ns                                  Usage (merge operator adds deltas)
 //            'q' ns                                  fixed64 quota in bytes
 //   events   be64(revision)                          Event (EncodeEvent)
+//   webhooks 'd' ns '\0' id                          webhook definition (JSON, opaque to the store)
+//            'p' ns '\0' id                          WebhookProgress (EncodeWebhookProgress)
 //
 // Namespaces never contain NUL, so ns '\0' keeps each namespace's keys together
 // and in key order. Big-endian numbers sort by value.
@@ -28,6 +30,7 @@ inline constexpr char kDataFamily[] = "data";
 inline constexpr char kExpiryFamily[] = "expiry";
 inline constexpr char kMetaFamily[] = "meta";
 inline constexpr char kEventsFamily[] = "events";
+inline constexpr char kWebhooksFamily[] = "webhooks";
 
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kFormatMarker[] = "kv-store 1";
@@ -62,6 +65,21 @@ struct Event {
   std::string value;  // the new value; for delete and expire, the last value
 };
 
+// How far the webhook dispatcher got with one webhook (kept beside its
+// definition, so deleting a webhook deletes both in one batch).
+struct WebhookProgress {
+  uint64_t cursor = 0;     // every event up to this revision has been dealt with
+  uint64_t delivered = 0;  // events a receiver answered with a 2xx
+  uint64_t failed = 0;     // events given up on: answered with a status that is not retried
+  uint64_t attempts = 0;   // attempts so far at the pending event (0: nothing pending)
+  int64_t last_status = 0;      // HTTP status of the last attempt; 0: none, or no answer
+  int64_t last_attempt_ms = 0;  // 0: never
+  int64_t last_success_ms = 0;  // 0: never
+  std::string last_error;       // why the last attempt failed; empty when it did not
+};
+std::string EncodeWebhookProgress(const WebhookProgress& p);
+std::optional<WebhookProgress> DecodeWebhookProgress(std::string_view bytes);
+
 void PutFixed64(std::string* dst, uint64_t v);
 uint64_t DecodeFixed64(const char* p);
 void PutBigEndian64(std::string* dst, uint64_t v);
@@ -94,6 +112,12 @@ std::string EncodeExpiryValue(uint64_t revision, uint64_t usage_bytes);
 std::string EventKey(uint64_t revision);
 std::string EncodeEvent(const Event& e);
 std::optional<Event> DecodeEvent(std::string_view key, std::string_view value);
+
+// Keys of the webhooks family: a definition (kind 'd') or its progress
+// (kind 'p'). With an empty id: the prefix of the namespace's webhooks.
+std::string WebhookKey(char kind, std::string_view ns, std::string_view id);
+// Splits a webhooks-family key; false if it is not one.
+bool SplitWebhookKey(std::string_view k, char* kind, std::string_view* ns, std::string_view* id);
 
 std::string UsageKey(std::string_view ns);
 std::string QuotaKey(std::string_view ns);

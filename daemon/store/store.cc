@@ -1,8 +1,10 @@
 #include "daemon/store/store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -173,6 +175,13 @@ class Store::Impl {
   Result<uint64_t> ExpireDue();
   Status CompactAll();
 
+  Status PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
+                    bool create);
+  Result<StoredWebhook> GetWebhook(std::string_view ns, std::string_view id) const;
+  Result<std::vector<StoredWebhook>> ListWebhooks(std::string_view ns) const;
+  Status DeleteWebhook(std::string_view ns, std::string_view id);
+  Status SaveWebhookProgress(std::string_view ns, std::string_view id, const WebhookProgress& p);
+
   const StoreOptions& options() const { return opt_; }
   Store::Counters GetCounters() const {
     Store::Counters c;
@@ -189,6 +198,8 @@ class Store::Impl {
   void WorkerLoop();
   Status TrimEvents(int64_t now);
   Status SaveCheckpoint();
+  // The lowest cursor of all webhooks (UINT64_MAX when there are none).
+  Result<uint64_t> LowestWebhookCursor() const;
 
   // Usage reservations: Reserve checks the quota and applies the delta in
   // memory before the batch is written; Release undoes it if the write fails.
@@ -221,6 +232,9 @@ class Store::Impl {
   rocksdb::ColumnFamilyHandle* expiry_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  rocksdb::ColumnFamilyHandle* webhooks_ = nullptr;
+  // Serializes the read-check-write of webhook definitions and progress.
+  mutable std::mutex webhooks_mu_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::WriteOptions write_options_;
 
@@ -272,7 +286,10 @@ Status Store::Impl::OpenDatabase() {
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = !exists;
-  db_options.create_missing_column_families = !exists;
+  // Missing families are created: a store made before a family existed
+  // (webhooks) gains it when opened; one that is not a kv store is refused
+  // below before anything is created.
+  db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   // Our own LOG writer: RocksDB's aborts on a full disk (rocks_logger.h).
   db_options.info_log = RocksLogger::Open(dir);
@@ -303,19 +320,27 @@ Status Store::Impl::OpenDatabase() {
       {kExpiryFamily, plain_cf},
       {kMetaFamily, meta_cf},
       {kEventsFamily, plain_cf},
+      {kWebhooksFamily, plain_cf},
   };
+  // Families a kv store has had from the start; later ones may be missing.
+  constexpr size_t kOriginalFamilies = 5;
   if (exists) {
     std::vector<std::string> names;
     rocksdb::Status ls = rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
     if (!ls.ok()) return FromRocks(ls, "cannot read data directory " + dir);
-    for (const auto& f : families) {
+    for (size_t i = 0; i < kOriginalFamilies; ++i) {
+      const auto& f = families[i];
       if (std::find(names.begin(), names.end(), f.name) == names.end()) {
         return Status::Corruption("data directory " + dir +
                                   " holds a RocksDB database that is not a kv store (no '" +
                                   f.name + "' column family); refusing to use it");
       }
     }
-    if (names.size() != families.size()) {
+    const bool unknown = std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+      return std::none_of(families.begin(), families.end(),
+                          [&](const auto& f) { return f.name == n; });
+    });
+    if (unknown) {
       return Status::Corruption("data directory " + dir +
                                 " has column families this kvd does not know; refusing to use it");
     }
@@ -338,6 +363,7 @@ Status Store::Impl::OpenDatabase() {
   expiry_ = handles_[2];
   meta_ = handles_[3];
   events_ = handles_[4];
+  webhooks_ = handles_[5];
 
   std::string marker;
   s = db_->Get(rocksdb::ReadOptions(), meta_, kFormatKey, &marker);
@@ -972,7 +998,10 @@ Status Store::Impl::TrimEvents(int64_t now) {
   if (opt_.event_retention_ms <= 0 || now - last_trim_ms_ < 1000) return Status::Ok();
   last_trim_ms_ = now;
   const int64_t cutoff = now - opt_.event_retention_ms;
+  const int64_t backlog_cutoff = now - std::max(opt_.event_retention_ms, opt_.webhook_backlog_ms);
   const uint64_t committed = revs_.Committed();
+  Result<uint64_t> lowest_cursor = LowestWebhookCursor();
+  if (!lowest_cursor.ok()) return lowest_cursor.status();
   uint64_t keep_from = 0;  // first revision to keep
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
@@ -980,7 +1009,8 @@ Status Store::Impl::TrimEvents(int64_t now) {
     for (it->Seek(EventKey(event_floor_.load() + 1)); it->Valid(); it->Next()) {
       auto e = DecodeEvent(ToView(it->key()), ToView(it->value()));
       uint64_t rev = DecodeBigEndian64(it->key().data());
-      if (rev > committed || (e && e->time_ms >= cutoff)) {
+      const bool webhook_pending = rev > *lowest_cursor && (!e || e->time_ms >= backlog_cutoff);
+      if (rev > committed || (e && e->time_ms >= cutoff) || webhook_pending) {
         keep_from = rev;
         break;
       }
@@ -1026,6 +1056,109 @@ Result<std::vector<Event>> Store::Impl::ReadEvents(uint64_t after, size_t limit)
   }
   if (!it->status().ok()) return FromRocks(it->status(), "cannot read the event log");
   return out;
+}
+
+// ---------------------------------------------------------------- webhooks
+
+Result<uint64_t> Store::Impl::LowestWebhookCursor() const {
+  uint64_t lowest = std::numeric_limits<uint64_t>::max();
+  const std::string prefix(1, 'p');
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), webhooks_));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto p = DecodeWebhookProgress(ToView(it->value()));
+    if (p) lowest = std::min(lowest, p->cursor);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the webhooks");
+  return lowest;
+}
+
+Status Store::Impl::PutWebhook(std::string_view ns, std::string_view id,
+                               std::string_view definition, bool create) {
+  if (Status s = ValidateNamespace(ns); !s.ok()) return s;
+  if (id.empty() || id.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("bad webhook id");
+  }
+  std::lock_guard<std::mutex> l(webhooks_mu_);
+  const std::string dkey = WebhookKey('d', ns, id);
+  std::string existing;
+  rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), webhooks_, dkey, &existing);
+  if (!gs.ok() && !gs.IsNotFound()) return FromRocks(gs, "cannot read the webhook");
+  if (create && gs.ok()) return Status::PreconditionFailed("webhook " + std::string(id) + " exists");
+  if (!create && gs.IsNotFound()) return Status::NotFound("Webhook not found");
+  rocksdb::WriteBatch b;
+  b.Put(webhooks_, dkey, ToSlice(definition));
+  if (create) {
+    WebhookProgress p;
+    p.cursor = revs_.Committed();
+    b.Put(webhooks_, WebhookKey('p', ns, id), EncodeWebhookProgress(p));
+  }
+  return Write(&b);
+}
+
+Result<StoredWebhook> Store::Impl::GetWebhook(std::string_view ns, std::string_view id) const {
+  StoredWebhook w;
+  rocksdb::ReadOptions ro;
+  rocksdb::Status s = db_->Get(ro, webhooks_, WebhookKey('d', ns, id), &w.definition);
+  if (s.IsNotFound()) return Status::NotFound("Webhook not found");
+  if (!s.ok()) return FromRocks(s, "cannot read the webhook");
+  std::string progress;
+  s = db_->Get(ro, webhooks_, WebhookKey('p', ns, id), &progress);
+  if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "cannot read the webhook");
+  if (s.ok()) {
+    auto p = DecodeWebhookProgress(progress);
+    if (!p) return Status::Corruption("webhook progress is damaged");
+    w.progress = std::move(*p);
+  }
+  w.ns.assign(ns);
+  w.id.assign(id);
+  return w;
+}
+
+Result<std::vector<StoredWebhook>> Store::Impl::ListWebhooks(std::string_view ns) const {
+  const std::string prefix = ns.empty() ? std::string(1, 'd') : WebhookKey('d', ns, "");
+  std::vector<std::pair<std::string, std::string>> found;  // (ns, id)
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), webhooks_));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      char kind;
+      std::string_view wns, id;
+      if (SplitWebhookKey(ToView(it->key()), &kind, &wns, &id)) found.emplace_back(wns, id);
+    }
+    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the webhooks");
+  }
+  std::vector<StoredWebhook> out;
+  for (const auto& [wns, id] : found) {
+    Result<StoredWebhook> w = GetWebhook(wns, id);
+    if (w.status().IsNotFound()) continue;  // deleted since the scan
+    if (!w.ok()) return w.status();
+    out.push_back(std::move(*w));
+  }
+  return out;
+}
+
+Status Store::Impl::DeleteWebhook(std::string_view ns, std::string_view id) {
+  std::lock_guard<std::mutex> l(webhooks_mu_);
+  const std::string dkey = WebhookKey('d', ns, id);
+  std::string existing;
+  rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), webhooks_, dkey, &existing);
+  if (gs.IsNotFound()) return Status::NotFound("Webhook not found");
+  if (!gs.ok()) return FromRocks(gs, "cannot read the webhook");
+  rocksdb::WriteBatch b;
+  b.Delete(webhooks_, dkey);
+  b.Delete(webhooks_, WebhookKey('p', ns, id));
+  return Write(&b);
+}
+
+Status Store::Impl::SaveWebhookProgress(std::string_view ns, std::string_view id,
+                                        const WebhookProgress& p) {
+  std::lock_guard<std::mutex> l(webhooks_mu_);
+  std::string existing;
+  rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), webhooks_, WebhookKey('d', ns, id), &existing);
+  if (gs.IsNotFound()) return Status::NotFound("Webhook not found");
+  if (!gs.ok()) return FromRocks(gs, "cannot read the webhook");
+  rocksdb::WriteBatch b;
+  b.Put(webhooks_, WebhookKey('p', ns, id), EncodeWebhookProgress(p));
+  return Write(&b);
 }
 
 Status Store::Impl::CompactAll() {
@@ -1203,6 +1336,23 @@ uint64_t Store::WaitForRevision(uint64_t after, int64_t timeout_ms) const {
 }
 uint64_t Store::EventFloor() const { return impl_->event_floor(); }
 Result<uint64_t> Store::ExpireDue() { return impl_->ExpireDue(); }
+Status Store::PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
+                         bool create) {
+  return impl_->PutWebhook(ns, id, definition, create);
+}
+Result<StoredWebhook> Store::GetWebhook(std::string_view ns, std::string_view id) const {
+  return impl_->GetWebhook(ns, id);
+}
+Result<std::vector<StoredWebhook>> Store::ListWebhooks(std::string_view ns) const {
+  return impl_->ListWebhooks(ns);
+}
+Status Store::DeleteWebhook(std::string_view ns, std::string_view id) {
+  return impl_->DeleteWebhook(ns, id);
+}
+Status Store::SaveWebhookProgress(std::string_view ns, std::string_view id,
+                                  const WebhookProgress& progress) {
+  return impl_->SaveWebhookProgress(ns, id, progress);
+}
 Status Store::CompactAll() { return impl_->CompactAll(); }
 Store::Counters Store::GetCounters() const { return impl_->GetCounters(); }
 const StoreOptions& Store::options() const { return impl_->options(); }

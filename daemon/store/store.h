@@ -58,6 +58,10 @@ struct StoreOptions {
   int64_t event_retention_ms = 24 * 3600 * 1000;
   // Events carry the value when it is at most this large. Default: 1 MiB.
   size_t event_value_max_bytes = 1u << 20;
+  // Events a webhook has not dealt with yet (revision above its cursor) are
+  // kept past event_retention_ms, up to this age; older ones are trimmed
+  // anyway, and the dispatcher reports them lost. Default: 7 days.
+  int64_t webhook_backlog_ms = int64_t{7} * 24 * 3600 * 1000;
   // Default: the system clock.
   std::shared_ptr<const Clock> clock;
   // Run ExpireDue() in a background thread every expiry_interval_ms.
@@ -144,6 +148,15 @@ struct ListPage {
   std::string next_cursor;  // empty: no more
 };
 
+// A webhook as the store keeps it: its definition (JSON, written and read by
+// daemon/webhooks; opaque here) and how far its delivery got.
+struct StoredWebhook {
+  std::string ns;
+  std::string id;
+  std::string definition;
+  WebhookProgress progress;
+};
+
 struct Usage {
   std::string ns;
   uint64_t keys = 0;
@@ -225,6 +238,24 @@ class Store {
   uint64_t WaitForRevision(uint64_t after, int64_t timeout_ms) const;
   // Events at or below this revision have been trimmed (0: none).
   uint64_t EventFloor() const;
+
+  // Webhooks, in their own column family. A new webhook's cursor is
+  // CommittedRevision(): it sees the changes that come after it, and the
+  // event log keeps what it has not dealt with (see webhook_backlog_ms).
+  // `create`: PreconditionFailed when the id exists; otherwise NotFound when
+  // it does not (an update keeps the progress).
+  Status PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
+                    bool create);
+  // NotFound when missing.
+  Result<StoredWebhook> GetWebhook(std::string_view ns, std::string_view id) const;
+  // The namespace's webhooks in id order; with an empty ns, every
+  // namespace's, in (ns, id) order.
+  Result<std::vector<StoredWebhook>> ListWebhooks(std::string_view ns) const;
+  // Deletes the definition and its progress in one batch. NotFound when missing.
+  Status DeleteWebhook(std::string_view ns, std::string_view id);
+  // NotFound (nothing written) when the webhook was deleted meanwhile.
+  Status SaveWebhookProgress(std::string_view ns, std::string_view id,
+                             const WebhookProgress& progress);
 
   // One pass of the expiry worker: settles every key due by now, then trims
   // the event log. Returns the number of keys expired.

@@ -2,6 +2,8 @@
 // foreign or damaged, never reset.
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include <rocksdb/db.h>
 
@@ -71,6 +73,36 @@ TEST_CASE("a foreign RocksDB database is refused, untouched", "[rocksdb]") {
   CHECK(db->Get(rocksdb::ReadOptions(), "theirs", &v).ok());
   CHECK(v == "data");
   delete db;
+}
+
+TEST_CASE("a store made before the webhooks family gains it and keeps its data", "[rocksdb]") {
+  TempDir dir;
+  {
+    auto s = Store::Open(At(dir.Sub("data")));
+    REQUIRE(s.ok());
+    REQUIRE((*s)->Put("ns", "k", "v", {}).ok());
+  }
+  {  // Take the family away, as a store of an earlier kvd had none.
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.Sub("data"), &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), dir.Sub("data"), families, &handles, &db).ok());
+    for (auto* h : handles) {
+      if (h->GetName() == kWebhooksFamily) REQUIRE(db->DropColumnFamily(h).ok());
+    }
+    for (auto* h : handles) REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  auto s = Store::Open(At(dir.Sub("data")));
+  INFO(s.status().ToString());
+  REQUIRE(s.ok());
+  auto e = (*s)->Get("ns", "k");
+  REQUIRE(e.ok());
+  CHECK(e->value == "v");
+  CHECK((*s)->PutWebhook("ns", "id", "{}", true).ok());
 }
 
 TEST_CASE("a damaged database is refused, not reset", "[rocksdb]") {

@@ -1,0 +1,526 @@
+// End-to-end tests of webhooks: a real kvd process over TCP, simple-golang-kv's
+// /webhooks API with its README's examples, and deliveries to real HTTP
+// receivers on 127.0.0.1 (tests/support/http_receiver.h), through faults:
+// a receiver that is down, answers 500 or hangs, and kvd killed with SIGKILL.
+// Nothing is timed: every wait polls a condition with a bound.
+#include <curl/curl.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/e2e/kvd_process.h"
+#include "tests/support/http_receiver.h"
+#include "tests/support/temp_dir.h"
+
+namespace kv::e2e {
+namespace {
+
+using Json = nlohmann::json;
+using kv::testing::HttpReceiver;
+using kv::testing::KvdProcess;
+using kv::testing::TempDir;
+using namespace std::chrono_literals;
+
+constexpr auto kWait = 60s;  // the bound of every wait for a delivery
+
+struct Reply {
+  long status = 0;
+  std::string body;
+  Json json() const { return Json::parse(body, nullptr, false); }
+};
+
+size_t Append(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// One request to kvd over TCP, with simple-golang-kv's namespace headers.
+Reply Call(uint16_t port, const std::string& method, const std::string& path,
+           const std::string& body = "", const std::vector<std::string>& headers = {}) {
+  Reply reply;
+  CURL* h = curl_easy_init();
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
+  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
+  list = curl_slist_append(list, "Expect:");
+  for (const auto& header : headers) list = curl_slist_append(list, header.c_str());
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply.body);
+  if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply.status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(h);
+  return reply;
+}
+
+const std::vector<std::string> kMyNs = {"KV-Namespace: myns", "KV-App-Name: myapp"};
+
+// kvd on TCP without tokens, retrying deliveries quickly.
+class Daemon {
+ public:
+  explicit Daemon(const TempDir& dir) : dir_(dir) { Start(); }
+  void Start() {
+    REQUIRE(kvd_.Start({"--data-dir", dir_.Sub("data"), "--socket", dir_.Sub("kvd.sock"),
+                        "--listen", "127.0.0.1:0", "--no-auth", "--webhook-retry-min", "20ms",
+                        "--webhook-retry-max", "200ms", "--log-file", dir_.Sub("kvd.log")}));
+  }
+  KvdProcess& process() { return kvd_; }
+  uint16_t port() const { return kvd_.tcp_port(); }
+  std::string Log() const { return kv::testing::ReadWholeFile(dir_.Sub("kvd.log")); }
+
+  // POST /webhooks; returns the id.
+  std::string AddWebhook(const Json& body, const std::vector<std::string>& ns = kMyNs) {
+    Reply r = Call(port(), "POST", "/webhooks", body.dump(), ns);
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    return r.json().at("id").get<std::string>();
+  }
+  void Put(const std::string& key, const std::string& value, const std::string& query = "",
+           const std::vector<std::string>& ns = kMyNs) {
+    std::vector<std::string> headers = ns;
+    headers.push_back("Content-Type: text/plain");
+    Reply r = Call(port(), "PUT", "/v1/kv/" + key + query, value, headers);
+    INFO(r.body);
+    REQUIRE((r.status == 200 || r.status == 201));
+  }
+  void Del(const std::string& key) {
+    REQUIRE(Call(port(), "DELETE", "/v1/kv/" + key, "", kMyNs).status == 204);
+  }
+  // The native view of a webhook, with its delivery state.
+  Json Native(const std::string& id) {
+    Reply r = Call(port(), "GET", "/v1/webhooks/" + id, "", kMyNs);
+    REQUIRE(r.status == 200);
+    return r.json();
+  }
+
+ private:
+  const TempDir& dir_;
+  KvdProcess kvd_;
+};
+
+// Polls until `pred` holds (bounded).
+template <class Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds bound = kWait) {
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// The "value" of each delivery's nested event, in arrival order.
+std::vector<std::string> Values(const std::vector<HttpReceiver::Request>& requests) {
+  std::vector<std::string> out;
+  for (const auto& r : requests) {
+    Json j = Json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.contains("event") && j["event"]["value"].is_string()) {
+      out.push_back(j["event"]["value"].get<std::string>());
+    }
+  }
+  return out;
+}
+
+// The values in order of first arrival (redeliveries are allowed: at least once).
+std::vector<std::string> FirstArrivals(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto& v : values) {
+    if (seen.insert(v).second) out.push_back(v);
+  }
+  return out;
+}
+
+std::vector<std::string> Numbered(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+TEST_CASE("webhooks: register, get, list by pattern, update and delete as simple-golang-kv documents",
+          "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  // The README's registration example, verbatim.
+  const Json example = Json::parse(R"({
+    "key": "foo*",
+    "event": "create",
+    "endpoint": "https://example.com/webhook",
+    "method": "POST",
+    "headers": {"Authorization": "Bearer token123"},
+    "payload": {"source": "kv-store"},
+    "add_event_data": true
+  })");
+  const std::string id = kvd.AddWebhook(example);
+  CHECK(id.size() == 36);
+  CHECK(id[14] == '4');  // UUID v4
+
+  Reply got = Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs);
+  REQUIRE(got.status == 200);
+  Json w = got.json();
+  CHECK(w["id"] == id);
+  CHECK(w["namespace"] == "myns");
+  CHECK(w["appName"] == "myapp");
+  CHECK(w["key"] == "foo*");
+  CHECK(w["event"] == "create");
+  CHECK(w["endpoint"] == "https://example.com/webhook");
+  CHECK(w["method"] == "POST");
+  CHECK(w["headers"] == Json{{"Authorization", "Bearer token123"}});
+  CHECK(w["payload"] == Json{{"source", "kv-store"}});
+  CHECK(w["add_event_data"] == true);
+  CHECK(w["created_at"].is_number_integer());
+
+  // Another namespace does not see it.
+  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id).status == 404);
+
+  const std::string other = kvd.AddWebhook(
+      {{"key", "bar"}, {"event", "delete"}, {"endpoint", "http://127.0.0.1:9/x"}});
+  Reply foo = Call(kvd.port(), "GET", "/webhooks/foo*", "", kMyNs);
+  REQUIRE(foo.status == 200);
+  REQUIRE(foo.json().size() == 1);
+  CHECK(foo.json()[0]["id"] == id);
+  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).json().size() == 2);
+  Reply none = Call(kvd.port(), "GET", "/webhooks/zzz*", "", kMyNs);
+  CHECK(none.status == 200);
+  CHECK(none.json() == Json::array());
+
+  // The README's update example.
+  const Json update = Json::parse(R"({
+    "key": "bar*",
+    "event": "update",
+    "endpoint": "https://example.com/webhook2",
+    "method": "GET",
+    "headers": {"X-Custom": "value"},
+    "payload": {"updated": true},
+    "add_event_data": false
+  })");
+  Reply put = Call(kvd.port(), "PUT", "/webhooks/" + id, update.dump(), kMyNs);
+  REQUIRE(put.status == 200);
+  Json after = put.json();
+  CHECK(after["key"] == "bar*");
+  CHECK(after["event"] == "update");
+  CHECK(after["endpoint"] == "https://example.com/webhook2");
+  CHECK(after["method"] == "GET");
+  CHECK(after["headers"] == Json{{"X-Custom", "value"}});
+  CHECK(after["payload"] == Json{{"updated", true}});
+  CHECK(after["add_event_data"] == false);
+  CHECK(after["created_at"] == w["created_at"]);
+  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).json() == after);
+  // A partial update changes only what it names.
+  Reply partial = Call(kvd.port(), "PUT", "/webhooks/" + id, R"({"event":"delete"})", kMyNs);
+  CHECK(partial.json()["event"] == "delete");
+  CHECK(partial.json()["key"] == "bar*");
+  CHECK(Call(kvd.port(), "PUT", "/webhooks/nope", R"({"event":"delete"})", kMyNs).status == 404);
+
+  CHECK(Call(kvd.port(), "DELETE", "/webhooks/" + id, "", kMyNs).status == 204);
+  Reply gone = Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs);
+  CHECK(gone.status == 404);
+  CHECK(gone.json() == Json{{"error", "Webhook not found"}});
+  CHECK(Call(kvd.port(), "DELETE", "/webhooks/" + id, "", kMyNs).status == 204);  // as recorded
+  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).json().size() == 1);
+  CHECK(Call(kvd.port(), "DELETE", "/webhooks/" + other, "", kMyNs).status == 204);
+}
+
+TEST_CASE("webhooks: bad registrations get simple-golang-kv's 400s and change nothing", "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  struct Case {
+    std::string body;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"not json", "Invalid input"},
+      {R"({"key":1,"event":"create","endpoint":"http://x/"})", "Invalid input"},
+      {R"({"key":"a","event":"create","endpoint":"http://x/","headers":{"A":1}})", "Invalid input"},
+      {R"({"event":"create","endpoint":"http://x/"})", "Key must not be empty"},
+      {R"({"key":"a","endpoint":"http://x/"})", "Event must not be empty"},
+      {R"({"key":"a","event":"create"})", "Endpoint must not be empty"},
+      {R"({"key":"a","event":"create","endpoint":"http://x/","method":"FETCH"})", "Invalid method"},
+      {R"({"key":"a","event":"expire","endpoint":"http://x/"})",
+       "Event must be one of: create, update, delete"},
+      {R"({"key":"a","event":"create","endpoint":"ftp://x/"})",
+       "Endpoint must be an http or https URL"},
+  };
+  for (const auto& c : cases) {
+    Reply r = Call(kvd.port(), "POST", "/webhooks", c.body, kMyNs);
+    INFO(c.body << " -> " << r.body);
+    CHECK(r.status == 400);
+    CHECK(r.json() == Json{{"error", c.error}});
+  }
+  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).json() == Json::array());
+
+  // A lower-case method is valid and kept as given.
+  const std::string id = kvd.AddWebhook(
+      {{"key", "a"}, {"event", "create"}, {"endpoint", "http://127.0.0.1:9/"}, {"method", "put"}});
+  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).json()["method"] == "put");
+  Reply bad = Call(kvd.port(), "PUT", "/webhooks/" + id, R"({"event":"nope"})", kMyNs);
+  CHECK(bad.status == 400);
+  CHECK(bad.json() == Json{{"message", "Event must be one of: create, update, delete"}});
+  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).json()["event"] == "create");
+  CHECK(Call(kvd.port(), "GET", "/webhooks", "", kMyNs).status == 405);
+}
+
+TEST_CASE("webhooks: create, update and delete events reach a receiver with headers and payloads",
+          "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  HttpReceiver rx;
+  REQUIRE(rx.Start());
+  // One receiver path per webhook, so each one's deliveries can be told apart.
+  kvd.AddWebhook({{"key", "user:*"},
+                  {"event", "create"},
+                  {"endpoint", rx.url("/created")},
+                  {"headers", {{"Authorization", "Bearer token123"}}},
+                  {"payload", {{"source", "kv-store"}}},
+                  {"add_event_data", true}});
+  kvd.AddWebhook({{"key", "user:1"},
+                  {"event", "update"},
+                  {"endpoint", rx.url("/updated")},
+                  {"method", "PUT"},
+                  {"add_event_data", true}});
+  kvd.AddWebhook({{"key", "user:*"},
+                  {"event", "delete"},
+                  {"endpoint", rx.url("/deleted")},
+                  {"payload", {{"n", 1}}}});
+  kvd.AddWebhook({{"key", "user:2"}, {"event", "create"}, {"endpoint", rx.url("/bare")}});
+
+  kvd.Put("other", "x");       // matches no pattern
+  kvd.Put("user:1", "ada");    // create
+  kvd.Put("user:1", "grace");  // update
+  kvd.Put("user:2", "bob", "?ttl=1h");
+  kvd.Del("user:1");
+
+  auto at = [](const std::vector<HttpReceiver::Request>& all, const std::string& path) {
+    std::vector<HttpReceiver::Request> out;
+    for (const auto& r : all) {
+      if (r.target == path) out.push_back(r);
+    }
+    return out;
+  };
+  REQUIRE(rx.WaitUntil(
+      [&](const auto& all) {
+        return at(all, "/created").size() >= 2 && at(all, "/updated").size() >= 1 &&
+               at(all, "/deleted").size() >= 1 && at(all, "/bare").size() >= 1;
+      },
+      kWait));
+  const auto all = rx.Requests();
+
+  const auto created = at(all, "/created");
+  REQUIRE(created.size() == 2);
+  CHECK(created[0].method == "POST");
+  CHECK(created[0].Header("Content-Type") == "application/json");
+  CHECK(created[0].Header("User-Agent") == "github.com/mrofi/simple-golang-kv");
+  CHECK(created[0].Header("Authorization") == "Bearer token123");
+  Json c0 = Json::parse(created[0].body);
+  CHECK(c0["source"] == "kv-store");
+  CHECK(c0["event"]["event"] == "create");
+  CHECK(c0["event"]["namespace"] == "myns");
+  CHECK(c0["event"]["appName"] == "myapp");
+  CHECK(c0["event"]["key"] == "user:1");
+  CHECK(c0["event"]["value"] == "ada");
+  CHECK(c0["event"]["timestamp"].is_number_integer());
+  CHECK(!c0["event"].contains("ttl"));
+  Json c1 = Json::parse(created[1].body);
+  CHECK(c1["event"]["key"] == "user:2");
+  CHECK(c1["event"]["value"] == "bob");
+  CHECK(c1["event"]["ttl"].get<int64_t>() > 3500);
+  CHECK(c1["event"]["ttl"].get<int64_t>() <= 3600);
+  CHECK(c1["event"]["expire_at"].get<int64_t>() >= c1["event"]["timestamp"].get<int64_t>() + 3500);
+
+  const auto updated = at(all, "/updated");
+  REQUIRE(updated.size() == 1);
+  CHECK(updated[0].method == "PUT");
+  Json u0 = Json::parse(updated[0].body);
+  CHECK(u0 == Json{{"event", u0["event"]}});  // no custom payload
+  CHECK(u0["event"]["event"] == "update");
+  CHECK(u0["event"]["value"] == "grace");
+
+  const auto deleted = at(all, "/deleted");
+  REQUIRE(deleted.size() == 1);
+  CHECK(Json::parse(deleted[0].body) == Json{{"n", 1}});  // payload only
+
+  const auto bare = at(all, "/bare");
+  REQUIRE(bare.size() == 1);
+  CHECK(bare[0].body.empty());
+  CHECK(bare[0].Header("Content-Type") == "application/json");
+  CHECK(bare[0].Header("User-Agent") == "github.com/mrofi/simple-golang-kv");
+
+  // Each webhook got exactly its events: "other" and user:2's create reached
+  // no webhook of user:1's.
+  CHECK(all.size() == 5);
+}
+
+TEST_CASE("webhooks: a key that expires fires delete", "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  HttpReceiver rx;
+  REQUIRE(rx.Start());
+  kvd.AddWebhook({{"key", "session:*"},
+                  {"event", "delete"},
+                  {"endpoint", rx.url()},
+                  {"add_event_data", true}});
+  kvd.Put("session:1", "token", "?ttl=300ms");
+  REQUIRE(rx.WaitForCount(1, kWait));
+  Json body = Json::parse(rx.Requests()[0].body);
+  CHECK(body["event"]["event"] == "delete");
+  CHECK(body["event"]["key"] == "session:1");
+  CHECK(Call(kvd.port(), "GET", "/v1/kv/session:1", "", kMyNs).status == 404);
+}
+
+TEST_CASE("webhooks: a receiver that is down gets every event, in order, once it is back",
+          "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  HttpReceiver rx;
+  REQUIRE(rx.Start());
+  const uint16_t port = rx.port();
+  rx.Stop();  // down: connections are refused
+  const std::string id = kvd.AddWebhook(
+      {{"key", "k*"}, {"event", "create"}, {"endpoint", rx.url()}, {"add_event_data", true}});
+  const auto expected = Numbered("v", 10);
+  for (int i = 0; i < 10; ++i) kvd.Put("k" + std::to_string(i), expected[i]);
+
+  // The failures are visible while it is down.
+  REQUIRE(Eventually([&] { return kvd.Native(id)["delivery"]["attempts"].get<int>() >= 2; }));
+  Json delivery = kvd.Native(id)["delivery"];
+  CHECK(delivery["delivered"] == 0);
+  CHECK(delivery["lag"].get<int>() >= 10);
+  CHECK(delivery["last_error"].is_string());
+  CHECK(delivery["last_status"].is_null());
+
+  REQUIRE(rx.Start(port));
+  REQUIRE(rx.WaitForCount(10, kWait));
+  CHECK(Values(rx.Requests()) == expected);
+  REQUIRE(Eventually([&] { return kvd.Native(id)["delivery"]["delivered"] == 10; }));
+  delivery = kvd.Native(id)["delivery"];
+  CHECK(delivery["attempts"] == 0);
+  CHECK(delivery["last_status"] == 200);
+  CHECK(delivery["last_error"].is_null());
+}
+
+TEST_CASE("webhooks: 5xx answers are retried, and later events wait their turn", "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  HttpReceiver rx;
+  rx.SetStatusFn([](size_t n) { return n < 3 ? 503 : 200; });
+  REQUIRE(rx.Start());
+  kvd.AddWebhook(
+      {{"key", "k*"}, {"event", "create"}, {"endpoint", rx.url()}, {"add_event_data", true}});
+  kvd.Put("k1", "a");
+  kvd.Put("k2", "b");
+  REQUIRE(rx.WaitForCount(5, kWait));
+  CHECK(Values(rx.Requests()) == std::vector<std::string>{"a", "a", "a", "a", "b"});
+}
+
+TEST_CASE("webhooks: kvd killed with SIGKILL during delivery loses nothing after a restart",
+          "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  // The first 5 deliveries succeed, then the receiver fails until kvd is killed.
+  std::atomic<bool> failing{true};
+  HttpReceiver rx;
+  rx.SetStatusFn([&](size_t n) { return n < 5 || !failing ? 200 : 500; });
+  REQUIRE(rx.Start());
+  kvd.AddWebhook(
+      {{"key", "k*"}, {"event", "create"}, {"endpoint", rx.url()}, {"add_event_data", true}});
+  const auto expected = Numbered("v", 20);
+  for (int i = 0; i < 20; ++i) kvd.Put("k" + std::to_string(i), expected[i]);
+  REQUIRE(rx.WaitForCount(7, kWait));  // 5 delivered, then retries of the 6th
+
+  REQUIRE(kvd.process().Signal(SIGKILL));
+  REQUIRE(kvd.process().Wait(20s).has_value());
+  failing = false;
+  kvd.Start();
+  REQUIRE(rx.WaitUntil([&](const auto& all) { return FirstArrivals(Values(all)).size() >= 20; },
+                       kWait));
+  CHECK(FirstArrivals(Values(rx.Requests())) == expected);
+}
+
+TEST_CASE("webhooks: a receiver that hangs does not hold up writes or other webhooks", "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  HttpReceiver slow, fast;
+  slow.SetHold(true);
+  REQUIRE(slow.Start());
+  REQUIRE(fast.Start());
+  kvd.AddWebhook({{"key", "k*"}, {"event", "create"}, {"endpoint", slow.url()}});
+  kvd.AddWebhook(
+      {{"key", "k*"}, {"event", "create"}, {"endpoint", fast.url()}, {"add_event_data", true}});
+  kvd.Put("k1", "a");
+  REQUIRE(slow.WaitForCount(1, kWait));  // held: no answer
+  kvd.Put("k2", "b");                    // writes go on
+  REQUIRE(fast.WaitForCount(2, kWait));  // and so does the other webhook
+  CHECK(Values(fast.Requests()) == std::vector<std::string>{"a", "b"});
+  slow.SetHold(false);
+  REQUIRE(slow.WaitForCount(2, kWait));
+}
+
+TEST_CASE("webhooks: an endpoint that is kvd itself is refused, not looped", "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  const std::string id = kvd.AddWebhook(
+      {{"key", "k*"},
+       {"event", "create"},
+       {"endpoint", "http://localhost:" + std::to_string(kvd.port()) + "/v1/kv/loop"}});
+  kvd.Put("k1", "a");
+  REQUIRE(Eventually([&] { return kvd.Native(id)["delivery"]["failed"] == 1; }));
+  Json delivery = kvd.Native(id)["delivery"];
+  CHECK(delivery["last_error"].get<std::string>().find("kvd's own listener") !=
+        std::string::npos);
+  CHECK(Call(kvd.port(), "GET", "/v1/kv/loop", "", kMyNs).status == 404);
+}
+
+TEST_CASE("webhooks: --webhook-allow lets a webhook call kvd itself", "[e2e]") {
+  TempDir dir("kv-wh");
+  KvdProcess kvd;
+  std::vector<std::string> args = {"--data-dir", dir.Sub("data"), "--socket", dir.Sub("kvd.sock"),
+                                   "--no-auth", "--listen", "127.0.0.1:0"};
+  REQUIRE(kvd.Start(args));
+  const std::string address = "127.0.0.1:" + std::to_string(kvd.tcp_port());
+  kvd.Signal(SIGTERM);
+  REQUIRE(kvd.Wait(20s) == 0);
+  args.back() = address;  // the same port again, now allowed
+  args.insert(args.end(), {"--webhook-allow", address});
+  REQUIRE(kvd.Start(args));
+  const uint16_t port = kvd.tcp_port();
+  Reply added = Call(port, "POST", "/webhooks",
+                     Json{{"key", "k*"},
+                          {"event", "create"},
+                          {"method", "PUT"},
+                          {"endpoint", "http://" + address + "/v1/kv/copied"},
+                          {"payload", {{"from", "webhook"}}}}
+                         .dump());
+  REQUIRE(added.status == 201);
+  REQUIRE(Call(port, "PUT", "/v1/kv/k1", "v").status == 201);
+  REQUIRE(Eventually([&] { return Call(port, "GET", "/v1/kv/copied").status == 200; }));
+  CHECK(Json::parse(Call(port, "GET", "/v1/kv/copied").body) == Json{{"from", "webhook"}});
+}
+
+TEST_CASE("webhooks: over TCP a token is required unless --no-auth", "[e2e]") {
+  TempDir dir("kv-wh");
+  KvdProcess kvd;
+  REQUIRE(kvd.Start({"--data-dir", dir.Sub("data"), "--socket", dir.Sub("kvd.sock"), "--listen",
+                     "127.0.0.1:0"}));
+  CHECK(Call(kvd.tcp_port(), "GET", "/webhooks/*").status == 401);
+  CHECK(Call(kvd.tcp_port(), "POST", "/webhooks",
+             R"({"key":"a","event":"create","endpoint":"http://127.0.0.1:9/"})")
+            .status == 401);
+}
+
+}  // namespace
+}  // namespace kv::e2e
