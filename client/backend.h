@@ -132,6 +132,42 @@ struct UiLogin {
   std::string url;     // kvd's own http://HOST:PORT/ui/#login=...; empty: no TCP listener
 };
 
+// A webhook's fields as `kv webhook add|update` sets them (simple-golang-kv's
+// webhook API); nullopt leaves a field as it is (update) or at its default.
+struct WebhookSpec {
+  std::optional<std::string> key;  // "foo" exact, "foo*" prefix
+  std::optional<std::string> event;  // create, update, delete
+  std::optional<std::string> endpoint;
+  std::optional<std::string> method;
+  std::optional<std::string> headers_json;  // a JSON object of strings
+  std::optional<std::string> payload_json;  // a JSON object
+  std::optional<bool> add_event_data;
+};
+
+// A webhook and its delivery state, as a kvd reports it.
+struct WebhookInfo {
+  std::string id;
+  std::string key;
+  std::string event;
+  std::string endpoint;
+  std::string method;
+  std::string headers_json = "{}";
+  std::string payload_json = "{}";
+  bool add_event_data = false;
+  int64_t created_at = 0;  // Unix seconds
+  // Delivery: every change up to `cursor` has been dealt with; `lag` is how
+  // many revisions it is behind; attempts at the pending event.
+  uint64_t cursor = 0;
+  uint64_t lag = 0;
+  uint64_t delivered = 0;
+  uint64_t failed = 0;
+  uint64_t attempts = 0;
+  int64_t last_status = 0;  // 0: none, or no answer
+  std::string last_error;
+  int64_t last_attempt_ms = 0;
+  int64_t last_success_ms = 0;
+};
+
 // What a backend can do beyond get/set/del/has/meta.
 struct Capabilities {
   bool ttl = false;
@@ -144,6 +180,7 @@ struct Capabilities {
   bool stats = false;
   bool tokens = false;  // token administration (a local kvd only)
   bool ui = false;      // the admin panel (a kvd)
+  bool webhooks = false;  // webhook registrations (a kvd)
 };
 
 // The Unsupported status every backend returns for what it cannot do.
@@ -205,6 +242,32 @@ class Backend {
   // A login code for kvd's admin panel (/ui), for the caller's tenant. Only a
   // kvd has the panel; the others return Unsupported.
   virtual Result<UiLogin> CreateUiLogin() { return NotSupported(Name(), "the admin panel (kv ui)"); }
+
+  // Webhooks of the scope. Backends without them answer Unsupported.
+  // InvalidArgument: a field kvd refuses (its message says which).
+  virtual Result<WebhookInfo> AddWebhook(const WebhookSpec& spec) {
+    (void)spec;
+    return NotSupported(Name(), "webhooks");
+  }
+  // Those whose key pattern starts with `prefix`.
+  virtual Result<std::vector<WebhookInfo>> ListWebhooks(std::string_view prefix) {
+    (void)prefix;
+    return NotSupported(Name(), "webhooks");
+  }
+  // NotFound when there is no such webhook (also for the three below).
+  virtual Result<WebhookInfo> GetWebhook(std::string_view id) {
+    (void)id;
+    return NotSupported(Name(), "webhooks");
+  }
+  virtual Result<WebhookInfo> UpdateWebhook(std::string_view id, const WebhookSpec& spec) {
+    (void)id;
+    (void)spec;
+    return NotSupported(Name(), "webhooks");
+  }
+  virtual Status DeleteWebhook(std::string_view id) {
+    (void)id;
+    return NotSupported(Name(), "webhooks");
+  }
 };
 
 }  // namespace kv::client

@@ -446,7 +446,111 @@ class DaemonBackend final : public Backend {
     return Status::Ok();
   }
 
+  Result<WebhookInfo> AddWebhook(const WebhookSpec& spec) override {
+    if (!opt_.caps.webhooks) return NotSupported(opt_.name, "webhooks");
+    Result<std::string> body = WebhookBody(spec);
+    if (!body.ok()) return body.status();
+    HttpCall call = NewCall("POST", Base() + "/v1/webhooks");
+    call.headers.emplace_back("Content-Type", "application/json");
+    call.body = *body;
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 201 && r->status != 200) return StatusFromReply(*r, "webhook add");
+    return WebhookFromJson(ParseJson(r->body));
+  }
+
+  Result<std::vector<WebhookInfo>> ListWebhooks(std::string_view prefix) override {
+    if (!opt_.caps.webhooks) return NotSupported(opt_.name, "webhooks");
+    auto r = Call("GET", Base() + "/v1/webhooks?prefix=" + PercentEncode(prefix));
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "webhook ls");
+    Json body = ParseJson(r->body);
+    std::vector<WebhookInfo> out;
+    if (body.is_object() && body.contains("webhooks") && body["webhooks"].is_array()) {
+      for (const Json& w : body["webhooks"]) out.push_back(WebhookFromJson(w));
+    }
+    return out;
+  }
+
+  Result<WebhookInfo> GetWebhook(std::string_view id) override {
+    if (!opt_.caps.webhooks) return NotSupported(opt_.name, "webhooks");
+    auto r = Call("GET", Base() + "/v1/webhooks/" + PercentEncode(id));
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "webhook get");
+    return WebhookFromJson(ParseJson(r->body));
+  }
+
+  Result<WebhookInfo> UpdateWebhook(std::string_view id, const WebhookSpec& spec) override {
+    if (!opt_.caps.webhooks) return NotSupported(opt_.name, "webhooks");
+    Result<std::string> body = WebhookBody(spec);
+    if (!body.ok()) return body.status();
+    HttpCall call = NewCall("PUT", Base() + "/v1/webhooks/" + PercentEncode(id));
+    call.headers.emplace_back("Content-Type", "application/json");
+    call.body = *body;
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) return StatusFromReply(*r, "webhook update");
+    return WebhookFromJson(ParseJson(r->body));
+  }
+
+  Status DeleteWebhook(std::string_view id) override {
+    if (!opt_.caps.webhooks) return NotSupported(opt_.name, "webhooks");
+    auto r = Call("DELETE", Base() + "/v1/webhooks/" + PercentEncode(id));
+    if (!r.ok()) return r.status();
+    if (r->status != 204 && r->status != 200) return StatusFromReply(*r, "webhook rm");
+    return Status::Ok();
+  }
+
  private:
+  // The JSON body of a webhook add or update; InvalidArgument when the
+  // headers or payload given are not JSON objects.
+  static Result<std::string> WebhookBody(const WebhookSpec& spec) {
+    Json body = Json::object();
+    for (auto [name, field] : {std::pair{"key", &spec.key}, {"event", &spec.event},
+                               {"endpoint", &spec.endpoint}, {"method", &spec.method}}) {
+      if (*field) body[name] = **field;
+    }
+    for (auto [name, field] :
+         {std::pair{"headers", &spec.headers_json}, {"payload", &spec.payload_json}}) {
+      if (!*field) continue;
+      Json j = ParseJson(**field);
+      if (!j.is_object()) {
+        return Status::InvalidArgument(std::string(name) + " must be a JSON object, not '" +
+                                       **field + "'");
+      }
+      body[name] = std::move(j);
+    }
+    if (spec.add_event_data) body["add_event_data"] = *spec.add_event_data;
+    return body.dump();
+  }
+
+  static WebhookInfo WebhookFromJson(const Json& j) {
+    WebhookInfo w;
+    if (!j.is_object()) return w;
+    w.id = JsonStr(j, "id");
+    w.key = JsonStr(j, "key");
+    w.event = JsonStr(j, "event");
+    w.endpoint = JsonStr(j, "endpoint");
+    w.method = JsonStr(j, "method");
+    if (j.contains("headers") && j["headers"].is_object()) w.headers_json = j["headers"].dump();
+    if (j.contains("payload") && j["payload"].is_object()) w.payload_json = j["payload"].dump();
+    w.add_event_data = j.value("add_event_data", false);
+    w.created_at = JsonI64(j, "created_at", 0);
+    if (j.contains("delivery") && j["delivery"].is_object()) {
+      const Json& d = j["delivery"];
+      w.cursor = JsonU64(d, "cursor");
+      w.lag = JsonU64(d, "lag");
+      w.delivered = JsonU64(d, "delivered");
+      w.failed = JsonU64(d, "failed");
+      w.attempts = JsonU64(d, "attempts");
+      w.last_status = JsonI64(d, "last_status", 0);
+      w.last_error = JsonStr(d, "last_error");
+      w.last_attempt_ms = JsonI64(d, "last_attempt_ms", 0);
+      w.last_success_ms = JsonI64(d, "last_success_ms", 0);
+    }
+    return w;
+  }
+
   static TokenInfo TokenFromJson(const Json& j) {
     TokenInfo t;
     if (!j.is_object()) return t;
@@ -510,6 +614,7 @@ Capabilities KvdCapabilities() {
   Capabilities c;
   c.ttl = c.list = c.where = c.incr = c.patch = c.clear = c.watch = c.stats = c.tokens = true;
   c.ui = true;
+  c.webhooks = true;
   return c;
 }
 

@@ -154,6 +154,7 @@ std::unique_ptr<CLI::App> BuildApp(Context& ctx) {
   AddWatchCommand(*app, ctx);   // watch
   AddStatsCommand(*app, ctx);   // stats
   AddTokenCommand(*app, ctx);   // token create|ls|revoke
+  AddWebhookCommand(*app, ctx); // webhook add|ls|get|update|rm
   AddDaemonCommand(*app, ctx);  // daemon start|stop|status|restart|logs
   AddProfileCommand(*app, ctx); // profile add|ls|use|rm
   AddShellCommand(*app, ctx);   // shell

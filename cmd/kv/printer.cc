@@ -34,6 +34,12 @@ const char* const kJsonShapes = R"(JSON output (-o json): one object per line; f
   stats      {"tenant","namespace","app","keys","bytes","quota_bytes":N|null}  one per namespace
   token create {"id","tenant","created_ms","token"}   token ls: {"id","tenant","created_ms"}
   token revoke {"id","revoked":true}
+  webhook add, ls, get, update
+             {"id","key","event","endpoint","method","headers":{},"payload":{},
+              "add_event_data","created_at","delivery":{"cursor","lag","delivered",
+              "failed","attempts","last_status":N|null,"last_error":"..."|null,
+              "last_attempt_ms":N|null,"last_success_ms":N|null}}   one per webhook
+  webhook rm {"id","removed":true}
   profile ls {"name","url","namespace","app","has_token","current"}
   daemon status {"running","socket","pid":N|null,"log_file":"..."|null}
   ui         {"url","tenant","expires_ms","opened"}
@@ -231,6 +237,16 @@ class RawPrinter : public Printer {
     }
   }
   void TokenRevoked(std::string_view) override {}
+  void WebhookAdded(const client::WebhookInfo& w) override { Line(out_, w.id); }
+  void Webhooks(const std::vector<client::WebhookInfo>& webhooks, bool) override {
+    for (const auto& w : webhooks) {
+      Line(out_, w.id + "\t" + w.event + "\t" + w.key + "\t" + w.method + "\t" + w.endpoint +
+                     "\t" + std::to_string(w.delivered) + "\t" + std::to_string(w.failed) + "\t" +
+                     std::to_string(w.attempts) + "\t" + std::to_string(w.last_status) + "\t" +
+                     std::to_string(w.lag));
+    }
+  }
+  void WebhookRemoved(std::string_view) override {}
   void Profiles(const std::vector<ProfileRow>& rows) override {
     for (const auto& r : rows) Line(out_, r.profile.name);
   }
@@ -330,6 +346,44 @@ class TablePrinter : public RawPrinter {
   void Tokens(const std::vector<client::TokenInfo>& tokens) override {
     std::vector<std::vector<std::string>> rows = {{"ID", "TENANT", "CREATED"}};
     for (const auto& t : tokens) rows.push_back({t.id, t.tenant, IsoTime(t.created_ms)});
+    WriteTable(out_, rows, color_);
+  }
+  void Webhooks(const std::vector<client::WebhookInfo>& webhooks, bool detail) override {
+    auto status = [](const client::WebhookInfo& w) {
+      return w.last_status > 0 ? std::to_string(w.last_status)
+                               : (w.last_attempt_ms > 0 ? std::string("no answer") : "-");
+    };
+    if (detail) {
+      for (const auto& w : webhooks) {
+        std::vector<std::vector<std::string>> rows = {
+            {"ID:", w.id},
+            {"Key:", w.key},
+            {"Event:", w.event},
+            {"Endpoint:", w.endpoint},
+            {"Method:", w.method},
+            {"Headers:", w.headers_json},
+            {"Payload:", w.payload_json},
+            {"Event data:", w.add_event_data ? "yes" : "no"},
+            {"Created:", IsoTime(w.created_at * 1000)},
+            {"Delivered:", std::to_string(w.delivered)},
+            {"Failed:", std::to_string(w.failed)},
+            {"Attempts:", std::to_string(w.attempts)},
+            {"Last status:", status(w)},
+            {"Last error:", w.last_error.empty() ? "-" : w.last_error},
+            {"Last attempt:", w.last_attempt_ms > 0 ? IsoTime(w.last_attempt_ms) : "-"},
+            {"Lag:", std::to_string(w.lag) + " revisions (cursor " + std::to_string(w.cursor) + ")"},
+        };
+        WriteTable(out_, rows, false);
+      }
+      return;
+    }
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "EVENT", "KEY", "ENDPOINT", "DELIVERED", "FAILED", "ATTEMPTS", "LAST", "LAG"}};
+    for (const auto& w : webhooks) {
+      rows.push_back({w.id, w.event, w.key, w.method + " " + w.endpoint,
+                      std::to_string(w.delivered), std::to_string(w.failed),
+                      std::to_string(w.attempts), status(w), std::to_string(w.lag)});
+    }
     WriteTable(out_, rows, color_);
   }
   void Profiles(const std::vector<ProfileRow>& profiles) override {
@@ -467,6 +521,44 @@ class JsonPrinter : public Printer {
   }
   void TokenRevoked(std::string_view id) override {
     Line(out_, JsonObject().Str("id", id).Bool("revoked", true).Done());
+  }
+  void WebhookAdded(const client::WebhookInfo& w) override { Webhooks({w}, true); }
+  void Webhooks(const std::vector<client::WebhookInfo>& webhooks, bool) override {
+    for (const auto& w : webhooks) {
+      JsonObject delivery;
+      delivery.Uint("cursor", w.cursor)
+          .Uint("lag", w.lag)
+          .Uint("delivered", w.delivered)
+          .Uint("failed", w.failed)
+          .Uint("attempts", w.attempts);
+      if (w.last_status > 0) {
+        delivery.Int("last_status", w.last_status);
+      } else {
+        delivery.Null("last_status");
+      }
+      if (w.last_error.empty()) {
+        delivery.Null("last_error");
+      } else {
+        delivery.Str("last_error", w.last_error);
+      }
+      delivery.MsOrNull("last_attempt_ms", w.last_attempt_ms, true)
+          .MsOrNull("last_success_ms", w.last_success_ms, true);
+      Line(out_, JsonObject()
+                     .Str("id", w.id)
+                     .Str("key", w.key)
+                     .Str("event", w.event)
+                     .Str("endpoint", w.endpoint)
+                     .Str("method", w.method)
+                     .Raw("headers", w.headers_json)
+                     .Raw("payload", w.payload_json)
+                     .Bool("add_event_data", w.add_event_data)
+                     .Int("created_at", w.created_at)
+                     .Raw("delivery", delivery.Done())
+                     .Done());
+    }
+  }
+  void WebhookRemoved(std::string_view id) override {
+    Line(out_, JsonObject().Str("id", id).Bool("removed", true).Done());
   }
   void Profiles(const std::vector<ProfileRow>& rows) override {
     for (const auto& r : rows) {

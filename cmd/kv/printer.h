@@ -90,6 +90,12 @@ class Printer {
   virtual void TokenCreated(const client::TokenInfo& token) = 0;
   virtual void Tokens(const std::vector<client::TokenInfo>& tokens) = 0;
   virtual void TokenRevoked(std::string_view id) = 0;
+  // webhook add: raw = the id alone.
+  virtual void WebhookAdded(const client::WebhookInfo& webhook) = 0;
+  // webhook ls (one row each), get and update (`detail`: one webhook, every field).
+  virtual void Webhooks(const std::vector<client::WebhookInfo>& webhooks, bool detail) = 0;
+  // webhook rm: nothing but in JSON.
+  virtual void WebhookRemoved(std::string_view id) = 0;
   virtual void Profiles(const std::vector<ProfileRow>& profiles) = 0;
   virtual void Daemon(const DaemonInfo& info) = 0;
   virtual void Version(std::string_view version) = 0;

@@ -231,6 +231,11 @@ class ReplPrinter final : public Printer {
   void TokenCreated(const client::TokenInfo& t) override { inner_->TokenCreated(t); }
   void Tokens(const std::vector<client::TokenInfo>& t) override { inner_->Tokens(t); }
   void TokenRevoked(std::string_view id) override { inner_->TokenRevoked(id); }
+  void WebhookAdded(const client::WebhookInfo& w) override { inner_->WebhookAdded(w); }
+  void Webhooks(const std::vector<client::WebhookInfo>& w, bool detail) override {
+    inner_->Webhooks(w, detail);
+  }
+  void WebhookRemoved(std::string_view id) override { inner_->WebhookRemoved(id); }
   void Profiles(const std::vector<ProfileRow>& p) override { inner_->Profiles(p); }
   void Daemon(const DaemonInfo& info) override { inner_->Daemon(info); }
   void Version(std::string_view version) override { inner_->Version(version); }

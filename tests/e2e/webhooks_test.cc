@@ -5,9 +5,11 @@
 // Nothing is timed: every wait polls a condition with a bound.
 #include <curl/curl.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <thread>
@@ -509,6 +511,116 @@ TEST_CASE("webhooks: --webhook-allow lets a webhook call kvd itself", "[e2e]") {
   REQUIRE(Call(port, "PUT", "/v1/kv/k1", "v").status == 201);
   REQUIRE(Eventually([&] { return Call(port, "GET", "/v1/kv/copied").status == 200; }));
   CHECK(Json::parse(Call(port, "GET", "/v1/kv/copied").body) == Json{{"from", "webhook"}});
+}
+
+struct KvRun {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Runs the kv binary against kvd over TCP (a shell runs it, output to files).
+KvRun Kv(const TempDir& dir, uint16_t port, const std::vector<std::string>& args) {
+  std::string cmd = "KV_URL=http://127.0.0.1:" + std::to_string(port) +
+                    " KV_NO_AUTOSTART=1 XDG_CONFIG_HOME=" + ShellQuote(dir.Sub("config")) + " " +
+                    ShellQuote(KV_PATH);
+  for (const auto& a : args) cmd += " " + ShellQuote(a);
+  cmd += " >" + ShellQuote(dir.Sub("kv.out")) + " 2>" + ShellQuote(dir.Sub("kv.err")) +
+         " </dev/null";
+  int rc = std::system(cmd.c_str());
+  KvRun run;
+  run.code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  run.out = kv::testing::ReadWholeFile(dir.Sub("kv.out"));
+  run.err = kv::testing::ReadWholeFile(dir.Sub("kv.err"));
+  return run;
+}
+
+TEST_CASE("kv webhook add, ls, get, update and rm against kvd", "[e2e]") {
+  TempDir dir("kv-wh");
+  Daemon kvd(dir);
+  HttpReceiver rx;
+  REQUIRE(rx.Start());
+  const uint16_t port = kvd.port();
+
+  KvRun add = Kv(dir, port,
+                 {"-n", "myns", "--app", "myapp", "webhook", "add", "k*", rx.url(), "--event",
+                  "create", "--event-data", "--header", "X-Source: cli", "--payload",
+                  R"({"source":"kv"})"});
+  INFO(add.err);
+  REQUIRE(add.code == 0);
+  REQUIRE(add.out.size() == 37);  // the id and a newline
+  const std::string id = add.out.substr(0, 36);
+
+  // What kv added is what simple-golang-kv's API shows.
+  Json w = Call(port, "GET", "/webhooks/" + id, "", kMyNs).json();
+  CHECK(w["key"] == "k*");
+  CHECK(w["headers"] == Json{{"X-Source", "cli"}});
+  CHECK(w["payload"] == Json{{"source", "kv"}});
+  CHECK(w["add_event_data"] == true);
+
+  REQUIRE(Kv(dir, port, {"-n", "myns", "--app", "myapp", "set", "k1", "v1"}).code == 0);
+  REQUIRE(rx.WaitForCount(1, kWait));
+  CHECK(rx.Requests()[0].Header("X-Source") == "cli");
+  Json body = Json::parse(rx.Requests()[0].body);
+  CHECK(body["source"] == "kv");
+  CHECK(body["event"]["value"] == "v1");
+
+  // ls shows the delivery state.
+  Json listed;
+  REQUIRE(Eventually([&] {
+    KvRun ls = Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "ls", "-o", "json"});
+    if (ls.code != 0) return false;
+    listed = Json::parse(ls.out, nullptr, false);
+    return listed.is_object() && listed["delivery"]["delivered"] == 1;
+  }));
+  CHECK(listed["id"] == id);
+  CHECK(listed["delivery"]["last_status"] == 200);
+  CHECK(listed["delivery"]["failed"] == 0);
+  KvRun raw = Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "ls"});
+  CHECK(raw.out.rfind(id + "\tcreate\tk*\tPOST\t" + rx.url() + "\t1\t0\t0\t200\t", 0) == 0);
+  CHECK(Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "ls", "x"}).out.empty());
+  CHECK(Kv(dir, port, {"webhook", "ls"}).out.empty());  // another namespace
+
+  KvRun get = Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "get", id, "-o", "json"});
+  REQUIRE(get.code == 0);
+  CHECK(Json::parse(get.out)["endpoint"] == rx.url());
+  KvRun missing = Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "get", "nope"});
+  CHECK(missing.code == 1);
+  CHECK(missing.err == "kv: no webhook with id nope\n");
+
+  KvRun upd = Kv(dir, port,
+                 {"-n", "myns", "--app", "myapp", "webhook", "update", id, "--event", "delete",
+                  "--no-event-data", "-o", "json"});
+  REQUIRE(upd.code == 0);
+  Json updated = Json::parse(upd.out);
+  CHECK(updated["event"] == "delete");
+  CHECK(updated["add_event_data"] == false);
+  CHECK(updated["key"] == "k*");
+
+  // Bad input: one line, exit 2, nothing changed.
+  KvRun bad = Kv(dir, port,
+                 {"-n", "myns", "--app", "myapp", "webhook", "update", id, "--event", "expire"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err == "kv: Event must be one of: create, update, delete\n");
+  bad = Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "add", "k", rx.url(),
+                       "--event", "create", "--payload", "[1]"});
+  CHECK(bad.code == 2);
+  bad = Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "add", "k", rx.url(),
+                       "--event", "create", "--header", "no colon"});
+  CHECK(bad.code == 2);
+  CHECK(Call(port, "GET", "/webhooks/*", "", kMyNs).json().size() == 1);
+  CHECK(Call(port, "GET", "/webhooks/" + id, "", kMyNs).json()["event"] == "delete");
+
+  CHECK(Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "rm", id}).code == 0);
+  CHECK(Call(port, "GET", "/webhooks/" + id, "", kMyNs).status == 404);
+  KvRun again = Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "rm", id});
+  CHECK(again.code == 1);
+  CHECK(again.err == "kv: no webhook with id " + id + "\n");
 }
 
 TEST_CASE("webhooks: over TCP a token is required unless --no-auth", "[e2e]") {

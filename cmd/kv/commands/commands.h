@@ -158,6 +158,28 @@ Status RunTokenCreate(const TokenOptions& options, Context& ctx);
 Status RunTokenList(const TokenOptions& options, Context& ctx);
 Status RunTokenRevoke(const TokenOptions& options, Context& ctx);
 
+// webhook.cc: webhook add|ls|get|update|rm
+struct WebhookOptions {
+  std::string id;                // get, update
+  std::vector<std::string> ids;  // rm
+  std::string prefix;            // ls
+  // add, update; for update an empty field (or no --header) means unchanged.
+  std::string key;
+  std::string endpoint;
+  std::string event;
+  std::string method;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string payload;               // a JSON object
+  bool event_data = false;
+  bool no_event_data = false;
+};
+void AddWebhookCommand(CLI::App& app, Context& ctx);
+Status RunWebhookAdd(const WebhookOptions& options, Context& ctx);
+Status RunWebhookList(const WebhookOptions& options, Context& ctx);
+Status RunWebhookGet(const WebhookOptions& options, Context& ctx);
+Status RunWebhookUpdate(const WebhookOptions& options, Context& ctx);
+Status RunWebhookRemove(const WebhookOptions& options, Context& ctx);
+
 // daemon.cc: daemon start|stop|status|restart|logs
 struct DaemonOptions {
   size_t lines = 50;    // logs: the last N lines; 0: all
