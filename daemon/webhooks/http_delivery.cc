@@ -1,7 +1,10 @@
 // The only translation unit of kvd that sees libcurl.
 #include "daemon/webhooks/http_delivery.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <algorithm>
 #include <cctype>
@@ -55,7 +58,31 @@ bool SplitAddress(const std::string& address, std::string* ip, int* port) {
   return true;
 }
 
-bool IsLoopback(const std::string& ip) { return ip == "::1" || ip.rfind("127.", 0) == 0; }
+bool IsLoopback(const std::string& ip) {
+  return ip == "::1" || ip.rfind("127.", 0) == 0 || ip.rfind("::ffff:127.", 0) == 0;
+}
+
+// Whether ip is an address of one of this machine's interfaces.
+bool IsLocalAddress(const std::string& ip) {
+  if (IsLoopback(ip)) return true;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (ifaddrs* a = list; a != nullptr && !found; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr) continue;
+    char text[INET6_ADDRSTRLEN] = {0};
+    if (a->ifa_addr->sa_family == AF_INET) {
+      ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, text,
+                  sizeof text);
+    } else if (a->ifa_addr->sa_family == AF_INET6) {
+      ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, text,
+                  sizeof text);
+    }
+    found = ip == text;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
 
 }  // namespace
 
@@ -75,7 +102,8 @@ bool HttpDelivery::IsOwnListener(const std::string& ip, int port) const {
     std::string oip;
     int oport = 0;
     if (!SplitAddress(own, &oip, &oport) || oport != port) continue;
-    if (oip == ip || oip == "0.0.0.0" || oip == "::") return true;
+    if (oip == ip) return true;
+    if ((oip == "0.0.0.0" || oip == "::") && IsLocalAddress(ip)) return true;
     if (IsLoopback(oip) && IsLoopback(ip)) return true;
   }
   return false;

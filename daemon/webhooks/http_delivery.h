@@ -22,7 +22,7 @@ struct DeliveryOptions {
   // (simple-golang-kv's client timeout).
   int64_t timeout_ms = 10000;
   // kvd's own TCP listeners, "IP:PORT" (an IP of 0.0.0.0 or :: means every
-  // local address on that port).
+  // address of this machine on that port).
   std::vector<std::string> own_listeners;
   // "IP:PORT" addresses a webhook may reach even when they are kvd's own.
   std::vector<std::string> allow;

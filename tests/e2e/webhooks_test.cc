@@ -3,7 +3,6 @@
 // receivers on 127.0.0.1 (tests/support/http_receiver.h), through faults:
 // a receiver that is down, answers 500 or hangs, and kvd killed with SIGKILL.
 // Nothing is timed: every wait polls a condition with a bound.
-#include <curl/curl.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -18,6 +17,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/http_client.h"
 #include "tests/e2e/kvd_process.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/temp_dir.h"
@@ -25,7 +25,6 @@
 namespace kv::e2e {
 namespace {
 
-using Json = nlohmann::json;
 using kv::testing::HttpReceiver;
 using kv::testing::KvdProcess;
 using kv::testing::TempDir;
@@ -33,44 +32,14 @@ using namespace std::chrono_literals;
 
 constexpr auto kWait = 60s;  // the bound of every wait for a delivery
 
-struct Reply {
-  long status = 0;
-  std::string body;
-  Json json() const { return Json::parse(body, nullptr, false); }
-};
-
-size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-// One request to kvd over TCP, with simple-golang-kv's namespace headers.
+// One request to kvd over TCP (no token: kvd runs with --no-auth).
 Reply Call(uint16_t port, const std::string& method, const std::string& path,
-           const std::string& body = "", const std::vector<std::string>& headers = {}) {
-  Reply reply;
-  CURL* h = curl_easy_init();
-  std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
-  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
-  list = curl_slist_append(list, "Expect:");
-  for (const auto& header : headers) list = curl_slist_append(list, header.c_str());
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
-  if (!body.empty() || method == "POST" || method == "PUT") {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  }
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Append);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply.body);
-  if (curl_easy_perform(h) == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply.status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(h);
-  return reply;
+           const std::string& body = "", const HeaderList& headers = {}) {
+  Client client = Client::Tcp("http://127.0.0.1:" + std::to_string(port), "");
+  return client.Call(method, path, body, headers);
 }
 
-const std::vector<std::string> kMyNs = {"KV-Namespace: myns", "KV-App-Name: myapp"};
+const HeaderList kMyNs = {{"KV-Namespace", "myns"}, {"KV-App-Name", "myapp"}};
 
 // kvd on TCP without tokens, retrying deliveries quickly.
 class Daemon {
@@ -86,16 +55,16 @@ class Daemon {
   std::string Log() const { return kv::testing::ReadWholeFile(dir_.Sub("kvd.log")); }
 
   // POST /webhooks; returns the id.
-  std::string AddWebhook(const Json& body, const std::vector<std::string>& ns = kMyNs) {
+  std::string AddWebhook(const Json& body, const HeaderList& ns = kMyNs) {
     Reply r = Call(port(), "POST", "/webhooks", body.dump(), ns);
     INFO(r.body);
     REQUIRE(r.status == 201);
-    return r.json().at("id").get<std::string>();
+    return r.JsonBody().at("id").get<std::string>();
   }
   void Put(const std::string& key, const std::string& value, const std::string& query = "",
-           const std::vector<std::string>& ns = kMyNs) {
-    std::vector<std::string> headers = ns;
-    headers.push_back("Content-Type: text/plain");
+           const HeaderList& ns = kMyNs) {
+    HeaderList headers = ns;
+    headers.emplace_back("Content-Type", "text/plain");
     Reply r = Call(port(), "PUT", "/v1/kv/" + key + query, value, headers);
     INFO(r.body);
     REQUIRE((r.status == 200 || r.status == 201));
@@ -107,7 +76,7 @@ class Daemon {
   Json Native(const std::string& id) {
     Reply r = Call(port(), "GET", "/v1/webhooks/" + id, "", kMyNs);
     REQUIRE(r.status == 200);
-    return r.json();
+    return r.JsonBody();
   }
 
  private:
@@ -174,7 +143,7 @@ TEST_CASE("webhooks: register, get, list by pattern, update and delete as simple
 
   Reply got = Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs);
   REQUIRE(got.status == 200);
-  Json w = got.json();
+  Json w = got.JsonBody();
   CHECK(w["id"] == id);
   CHECK(w["namespace"] == "myns");
   CHECK(w["appName"] == "myapp");
@@ -194,12 +163,12 @@ TEST_CASE("webhooks: register, get, list by pattern, update and delete as simple
       {{"key", "bar"}, {"event", "delete"}, {"endpoint", "http://127.0.0.1:9/x"}});
   Reply foo = Call(kvd.port(), "GET", "/webhooks/foo*", "", kMyNs);
   REQUIRE(foo.status == 200);
-  REQUIRE(foo.json().size() == 1);
-  CHECK(foo.json()[0]["id"] == id);
-  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).json().size() == 2);
+  REQUIRE(foo.JsonBody().size() == 1);
+  CHECK(foo.JsonBody()[0]["id"] == id);
+  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).JsonBody().size() == 2);
   Reply none = Call(kvd.port(), "GET", "/webhooks/zzz*", "", kMyNs);
   CHECK(none.status == 200);
-  CHECK(none.json() == Json::array());
+  CHECK(none.JsonBody() == Json::array());
 
   // The README's update example.
   const Json update = Json::parse(R"({
@@ -213,7 +182,7 @@ TEST_CASE("webhooks: register, get, list by pattern, update and delete as simple
   })");
   Reply put = Call(kvd.port(), "PUT", "/webhooks/" + id, update.dump(), kMyNs);
   REQUIRE(put.status == 200);
-  Json after = put.json();
+  Json after = put.JsonBody();
   CHECK(after["key"] == "bar*");
   CHECK(after["event"] == "update");
   CHECK(after["endpoint"] == "https://example.com/webhook2");
@@ -222,19 +191,19 @@ TEST_CASE("webhooks: register, get, list by pattern, update and delete as simple
   CHECK(after["payload"] == Json{{"updated", true}});
   CHECK(after["add_event_data"] == false);
   CHECK(after["created_at"] == w["created_at"]);
-  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).json() == after);
+  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).JsonBody() == after);
   // A partial update changes only what it names.
   Reply partial = Call(kvd.port(), "PUT", "/webhooks/" + id, R"({"event":"delete"})", kMyNs);
-  CHECK(partial.json()["event"] == "delete");
-  CHECK(partial.json()["key"] == "bar*");
+  CHECK(partial.JsonBody()["event"] == "delete");
+  CHECK(partial.JsonBody()["key"] == "bar*");
   CHECK(Call(kvd.port(), "PUT", "/webhooks/nope", R"({"event":"delete"})", kMyNs).status == 404);
 
   CHECK(Call(kvd.port(), "DELETE", "/webhooks/" + id, "", kMyNs).status == 204);
   Reply gone = Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs);
   CHECK(gone.status == 404);
-  CHECK(gone.json() == Json{{"error", "Webhook not found"}});
+  CHECK(gone.JsonBody() == Json{{"error", "Webhook not found"}});
   CHECK(Call(kvd.port(), "DELETE", "/webhooks/" + id, "", kMyNs).status == 204);  // as recorded
-  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).json().size() == 1);
+  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).JsonBody().size() == 1);
   CHECK(Call(kvd.port(), "DELETE", "/webhooks/" + other, "", kMyNs).status == 204);
 }
 
@@ -262,18 +231,18 @@ TEST_CASE("webhooks: bad registrations get simple-golang-kv's 400s and change no
     Reply r = Call(kvd.port(), "POST", "/webhooks", c.body, kMyNs);
     INFO(c.body << " -> " << r.body);
     CHECK(r.status == 400);
-    CHECK(r.json() == Json{{"error", c.error}});
+    CHECK(r.JsonBody() == Json{{"error", c.error}});
   }
-  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).json() == Json::array());
+  CHECK(Call(kvd.port(), "GET", "/webhooks/*", "", kMyNs).JsonBody() == Json::array());
 
   // A lower-case method is valid and kept as given.
   const std::string id = kvd.AddWebhook(
       {{"key", "a"}, {"event", "create"}, {"endpoint", "http://127.0.0.1:9/"}, {"method", "put"}});
-  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).json()["method"] == "put");
+  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).JsonBody()["method"] == "put");
   Reply bad = Call(kvd.port(), "PUT", "/webhooks/" + id, R"({"event":"nope"})", kMyNs);
   CHECK(bad.status == 400);
-  CHECK(bad.json() == Json{{"message", "Event must be one of: create, update, delete"}});
-  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).json()["event"] == "create");
+  CHECK(bad.JsonBody() == Json{{"message", "Event must be one of: create, update, delete"}});
+  CHECK(Call(kvd.port(), "GET", "/webhooks/" + id, "", kMyNs).JsonBody()["event"] == "create");
   CHECK(Call(kvd.port(), "GET", "/webhooks", "", kMyNs).status == 405);
 }
 
@@ -557,7 +526,7 @@ TEST_CASE("kv webhook add, ls, get, update and rm against kvd", "[e2e]") {
   const std::string id = add.out.substr(0, 36);
 
   // What kv added is what simple-golang-kv's API shows.
-  Json w = Call(port, "GET", "/webhooks/" + id, "", kMyNs).json();
+  Json w = Call(port, "GET", "/webhooks/" + id, "", kMyNs).JsonBody();
   CHECK(w["key"] == "k*");
   CHECK(w["headers"] == Json{{"X-Source", "cli"}});
   CHECK(w["payload"] == Json{{"source", "kv"}});
@@ -613,8 +582,8 @@ TEST_CASE("kv webhook add, ls, get, update and rm against kvd", "[e2e]") {
   bad = Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "add", "k", rx.url(),
                        "--event", "create", "--header", "no colon"});
   CHECK(bad.code == 2);
-  CHECK(Call(port, "GET", "/webhooks/*", "", kMyNs).json().size() == 1);
-  CHECK(Call(port, "GET", "/webhooks/" + id, "", kMyNs).json()["event"] == "delete");
+  CHECK(Call(port, "GET", "/webhooks/*", "", kMyNs).JsonBody().size() == 1);
+  CHECK(Call(port, "GET", "/webhooks/" + id, "", kMyNs).JsonBody()["event"] == "delete");
 
   CHECK(Kv(dir, port, {"-n", "myns", "--app", "myapp", "webhook", "rm", id}).code == 0);
   CHECK(Call(port, "GET", "/webhooks/" + id, "", kMyNs).status == 404);
