@@ -21,7 +21,7 @@ class RawDb {
   explicit RawDb(const std::string& dir) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kDataFamily,
-                             kExpiryFamily, kMetaFamily, kEventsFamily}) {
+                             kExpiryFamily, kMetaFamily, kEventsFamily, kWebhooksFamily}) {
       rocksdb::ColumnFamilyOptions cf;
       if (std::string(name) == kMetaFamily) cf.merge_operator = std::make_shared<UsageAddOperator>();
       families.emplace_back(name, cf);
