@@ -57,16 +57,10 @@ std::string Megabytes(uint64_t bytes) {
 
 InvokeAdminApi::InvokeAdminApi(store::Store& store) : store_(store) {}
 
-int64_t InvokeAdminApi::NowMs() const {
-  const auto& clock = store_.options().clock;
-  if (clock) return clock->NowMs();
-  return store::SystemClock().NowMs();
-}
-
 HttpResponse InvokeAdminApi::Handle(const HttpRequest& request, std::string_view rest,
                                     const Caller& caller) {
   // rest = "/{project}/kv-export" or "/{project}/kv-import"
-  const int64_t now = NowMs();
+  const int64_t now = store_.NowMs();
   const auto [project, action] = SplitProjectPath(rest);
   auto answer = [](HttpResponse r, std::string route) {
     r.route = "/{project}" + route;
@@ -91,7 +85,7 @@ HttpResponse InvokeAdminApi::Handle(const HttpRequest& request, std::string_view
 }
 
 HttpResponse InvokeAdminApi::Export(const NamespaceRef& ns, std::string_view project) {
-  const int64_t now = NowMs();
+  const int64_t now = store_.NowMs();
   json data = json::object();
   store::ListOptions list;
   list.values = true;
@@ -115,7 +109,7 @@ HttpResponse InvokeAdminApi::Export(const NamespaceRef& ns, std::string_view pro
 }
 
 HttpResponse InvokeAdminApi::Import(const HttpRequest& request, const NamespaceRef& ns) {
-  const int64_t now = NowMs();
+  const int64_t now = store_.NowMs();
   json body = json::parse(request.body, nullptr, false);
   if (body.is_discarded()) return Envelope(400, nullptr, "Invalid JSON body", now);
   if (!body.is_object()) body = json::object();

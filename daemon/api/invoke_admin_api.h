@@ -62,8 +62,6 @@ class InvokeAdminApi : public RouteTable {
   HttpResponse Export(const NamespaceRef& ns, std::string_view project);
   HttpResponse Import(const HttpRequest& request, const NamespaceRef& ns);
 
-  int64_t NowMs() const;
-
   store::Store& store_;
 };
 

@@ -506,12 +506,6 @@ json EventJson(const store::Event& event, const NamespaceRef& ns) {
 NativeApi::NativeApi(store::Store& store, auth::TokenStore& tokens, const ApiOptions& options)
     : store_(store), tokens_(tokens), options_(options) {}
 
-int64_t NativeApi::NowMs() const {
-  const auto& clock = store_.options().clock;
-  if (clock) return clock->NowMs();
-  return store::SystemClock().NowMs();
-}
-
 HttpResponse NativeApi::Handle(const HttpRequest& request, std::string_view rest,
                                const Caller& caller) {
   const std::string& method = request.method;
@@ -683,7 +677,7 @@ HttpResponse NativeApi::Get(const HttpRequest& request, const NamespaceRef& ns,
   Result<store::Entry> entry = head ? store_.Head(ns.StoreName(), key)
                                     : store_.Get(ns.StoreName(), key);
   if (!entry.ok()) return KeyError(entry.status(), {});
-  int64_t now = NowMs();
+  int64_t now = store_.NowMs();
 
   HttpResponse response;
   if (auto none_match = request.headers.Get("If-None-Match")) {
@@ -838,7 +832,7 @@ HttpResponse NativeApi::Expire(const HttpRequest& request, const NamespaceRef& n
   if (!condition.ok()) return ErrorFromStatus(condition.status());
   Result<store::WriteResult> result = store_.Expire(ns.StoreName(), key, ttl_ms, *condition);
   if (!result.ok()) return KeyError(result.status(), *condition);
-  return MetaResponse(200, result->entry, ns, NowMs());
+  return MetaResponse(200, result->entry, ns, store_.NowMs());
 }
 
 HttpResponse NativeApi::Persist(const HttpRequest& request, const NamespaceRef& ns,
@@ -847,13 +841,13 @@ HttpResponse NativeApi::Persist(const HttpRequest& request, const NamespaceRef& 
   if (!condition.ok()) return ErrorFromStatus(condition.status());
   Result<store::WriteResult> result = store_.Persist(ns.StoreName(), key, *condition);
   if (!result.ok()) return KeyError(result.status(), *condition);
-  return MetaResponse(200, result->entry, ns, NowMs());
+  return MetaResponse(200, result->entry, ns, store_.NowMs());
 }
 
 HttpResponse NativeApi::Meta(const NamespaceRef& ns, const std::string& key) {
   Result<store::Entry> entry = store_.Head(ns.StoreName(), key);
   if (!entry.ok()) return KeyError(entry.status(), {});
-  return MetaResponse(200, *entry, ns, NowMs());
+  return MetaResponse(200, *entry, ns, store_.NowMs());
 }
 
 HttpResponse NativeApi::ListKeys(const HttpRequest& request, const NamespaceRef& ns) {

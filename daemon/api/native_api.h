@@ -213,8 +213,6 @@ class NativeApi : public RouteTable {
 
   HttpResponse Tokens(const HttpRequest& request, std::string_view rest, const Caller& caller);
 
-  int64_t NowMs() const;
-
   store::Store& store_;
   auth::TokenStore& tokens_;
   const ApiOptions options_;

@@ -73,10 +73,7 @@ bool LocalProgram(const HttpRequest& request) {
 Router::Router(store::Store& store, auth::TokenStore& tokens, ApiOptions options)
     : tokens_(tokens),
       options_(options),
-      sessions_(std::make_unique<auth::UiSessions>([&store] {
-        const auto& clock = store.options().clock;
-        return clock ? clock->NowMs() : store::SystemClock().NowMs();
-      })),
+      sessions_(std::make_unique<auth::UiSessions>([&store] { return store.NowMs(); })),
       native_(std::make_unique<NativeApi>(store, tokens, options_)),
       sgkv_(std::make_unique<SgkvApi>(store, options_.sgkv)),
       invoke_(std::make_unique<InvokeApi>(store)),

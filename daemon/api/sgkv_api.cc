@@ -94,12 +94,6 @@ bool ParseWriteBody(const HttpRequest& request, WriteBody* out) {
 SgkvApi::SgkvApi(store::Store& store, const SgkvOptions& options)
     : store_(store), options_(options) {}
 
-int64_t SgkvApi::NowMs() const {
-  const auto& clock = store_.options().clock;
-  if (clock) return clock->NowMs();
-  return store::SystemClock().NowMs();
-}
-
 std::optional<HttpResponse> SgkvApi::CheckKey(const std::string& key) const {
   if (key.size() > options_.max_key_len) {
     return EchoError(400,
@@ -211,7 +205,7 @@ HttpResponse SgkvApi::Get(const NamespaceRef& ns, const std::string& key) {
     if (entry.status().IsNotFound()) return SgkvError(404, kKeyNotFound);
     return SgkvError(500, entry.status().message());
   }
-  return SgkvJson(200, Dump(EntryJson(*entry, key, NowMs())));
+  return SgkvJson(200, Dump(EntryJson(*entry, key, store_.NowMs())));
 }
 
 HttpResponse SgkvApi::List(const NamespaceRef& ns, const std::string& prefix) {
@@ -220,7 +214,7 @@ HttpResponse SgkvApi::List(const NamespaceRef& ns, const std::string& prefix) {
   options.prefix = prefix;
   options.values = true;
   options.limit = store::kMaxListLimit;
-  const int64_t now = NowMs();
+  const int64_t now = store_.NowMs();
   const HttpResponse too_many = SgkvError(400, "More than " + std::to_string(kMaxListed) +
                                                    " keys match; use a longer prefix, or kv ls");
   // Each page moves the cursor on; pages may be short (expired keys), hence

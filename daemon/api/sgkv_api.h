@@ -86,7 +86,6 @@ class SgkvApi : public RouteTable {
 
   // The key's length error (400, Echo's shape), or nullopt.
   std::optional<HttpResponse> CheckKey(const std::string& key) const;
-  int64_t NowMs() const;
 
   store::Store& store_;
   const SgkvOptions options_;

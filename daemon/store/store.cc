@@ -183,6 +183,7 @@ class Store::Impl {
   Status SaveWebhookProgress(std::string_view ns, std::string_view id, const WebhookProgress& p);
 
   const StoreOptions& options() const { return opt_; }
+  int64_t NowMs() const { return clock_->NowMs(); }
   Store::Counters GetCounters() const {
     Store::Counters c;
     c.expired_total = expired_total_.load(std::memory_order_relaxed);
@@ -1356,5 +1357,7 @@ Status Store::SaveWebhookProgress(std::string_view ns, std::string_view id,
 Status Store::CompactAll() { return impl_->CompactAll(); }
 Store::Counters Store::GetCounters() const { return impl_->GetCounters(); }
 const StoreOptions& Store::options() const { return impl_->options(); }
+
+int64_t Store::NowMs() const { return impl_->NowMs(); }
 
 }  // namespace kv::store

@@ -271,6 +271,9 @@ class Store {
   Counters GetCounters() const;
 
   const StoreOptions& options() const;
+  // Now, by the store's clock (StoreOptions::clock, else the system's): what
+  // TTLs and timestamps are measured against.
+  int64_t NowMs() const;
 
   class Impl;
 

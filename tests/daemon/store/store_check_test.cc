@@ -18,12 +18,14 @@ using testing::StoreFixture;
 // The store's RocksDB opened directly, to break what the store keeps.
 class RawDb {
  public:
+  // Every family the database has (RocksDB opens none unless all are named).
   explicit RawDb(const std::string& dir) {
+    std::vector<std::string> names;
+    REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), kDataFamily,
-                             kExpiryFamily, kMetaFamily, kEventsFamily, kWebhooksFamily}) {
+    for (const std::string& name : names) {
       rocksdb::ColumnFamilyOptions cf;
-      if (std::string(name) == kMetaFamily) cf.merge_operator = std::make_shared<UsageAddOperator>();
+      if (name == kMetaFamily) cf.merge_operator = std::make_shared<UsageAddOperator>();
       families.emplace_back(name, cf);
     }
     rocksdb::DB* db = nullptr;
@@ -36,12 +38,19 @@ class RawDb {
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
   }
   rocksdb::DB* db() { return db_.get(); }
-  rocksdb::ColumnFamilyHandle* data() { return handles_[1]; }
-  rocksdb::ColumnFamilyHandle* expiry() { return handles_[2]; }
-  rocksdb::ColumnFamilyHandle* meta() { return handles_[3]; }
-  rocksdb::ColumnFamilyHandle* events() { return handles_[4]; }
+  rocksdb::ColumnFamilyHandle* data() { return Family(kDataFamily); }
+  rocksdb::ColumnFamilyHandle* expiry() { return Family(kExpiryFamily); }
+  rocksdb::ColumnFamilyHandle* meta() { return Family(kMetaFamily); }
+  rocksdb::ColumnFamilyHandle* events() { return Family(kEventsFamily); }
 
  private:
+  rocksdb::ColumnFamilyHandle* Family(const std::string& name) {
+    for (auto* h : handles_) {
+      if (h->GetName() == name) return h;
+    }
+    FAIL("no column family " << name);
+    return nullptr;
+  }
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
