@@ -1,6 +1,10 @@
 #include "client/remote/etcd_backend.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdio>
+#include <random>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -224,7 +228,7 @@ class EtcdBackend final : public Backend {
   std::string Name() const override { return "etcd"; }
   Capabilities Caps() const override {
     Capabilities c;
-    c.ttl = c.list = c.incr = c.patch = c.clear = c.watch = c.stats = true;
+    c.ttl = c.list = c.incr = c.patch = c.clear = c.watch = c.stats = c.webhooks = true;
     return c;
   }
   void SetScope(const Scope& scope) override { opt_.scope = scope; }
@@ -556,6 +560,77 @@ class EtcdBackend final : public Backend {
     return static_cast<uint64_t>(I64(*reply, "deleted"));
   }
 
+  // Webhooks, where and as simple-golang-kv keeps them:
+  // /{prefix}/webhooks/{ns}/{app}/{uuid} holding its Webhook struct as JSON,
+  // so a simple-golang-kv deployment on the same etcd fires them. etcd keeps
+  // no delivery state: only the registrations.
+  Result<WebhookInfo> AddWebhook(const WebhookSpec& spec) override {
+    if (!spec.key || spec.key->empty()) return Status::InvalidArgument("Key must not be empty");
+    if (!spec.event || spec.event->empty()) {
+      return Status::InvalidArgument("Event must not be empty");
+    }
+    if (!spec.endpoint || spec.endpoint->empty()) {
+      return Status::InvalidArgument("Endpoint must not be empty");
+    }
+    Json hook = {{"id", NewUuid()},
+                 {"namespace", opt_.scope.ns},
+                 {"appName", opt_.scope.app},
+                 {"method", "POST"},
+                 {"add_event_data", false},
+                 {"created_at", NowMs() / 1000}};
+    if (Status s = ApplyWebhookSpec(spec, &hook); !s.ok()) return s;
+    auto reply = Call("/v3/kv/put",
+                      Json{{"key", B64(WebhookKey(Str(hook, "id")))}, {"value", B64(hook.dump())}}, true);
+    if (!reply.ok()) return reply.status();
+    return WebhookOf(hook);
+  }
+
+  Result<std::vector<WebhookInfo>> ListWebhooks(std::string_view prefix) override {
+    const std::string base = WebhookKey("");
+    auto reply = Call("/v3/kv/range",
+                      Json{{"key", B64(base)}, {"range_end", B64(PrefixSuccessor(base))}}, true);
+    if (!reply.ok()) return reply.status();
+    std::vector<WebhookInfo> out;
+    for (const Kv& kv : ParseKvs(*reply)) {
+      Json hook = Json::parse(kv.value, nullptr, false);
+      if (!hook.is_object()) continue;  // not a webhook simple-golang-kv could read either
+      WebhookInfo info = WebhookOf(hook);
+      if (info.key.starts_with(prefix)) out.push_back(std::move(info));
+    }
+    return out;
+  }
+
+  Result<WebhookInfo> GetWebhook(std::string_view id) override {
+    auto hook = ReadWebhook(id);
+    if (!hook.ok()) return hook.status();
+    return WebhookOf(hook->first);
+  }
+
+  Result<WebhookInfo> UpdateWebhook(std::string_view id, const WebhookSpec& spec) override {
+    auto read = ReadWebhook(id);
+    if (!read.ok()) return read.status();
+    auto& [hook, mod_revision] = *read;
+    if (Status s = ApplyWebhookSpec(spec, &hook); !s.ok()) return s;
+    // Only over the version read: a concurrent update is not overwritten.
+    const std::string key = WebhookKey(id);
+    Json txn = {{"compare", Json::array({Compare("MOD", "EQUAL", "mod_revision", mod_revision, key)})},
+                {"success", Json::array({Json{{"request_put",
+                                               {{"key", B64(key)}, {"value", B64(hook.dump())}}}}})}};
+    auto reply = Call("/v3/kv/txn", txn, false);
+    if (!reply.ok()) return reply.status();
+    if (!Flag(*reply, "succeeded")) {
+      return Status::PreconditionFailed("webhook " + std::string(id) + " changed meanwhile");
+    }
+    return WebhookOf(hook);
+  }
+
+  Status DeleteWebhook(std::string_view id) override {
+    auto reply = Call("/v3/kv/deleterange", Json{{"key", B64(WebhookKey(id))}}, false);
+    if (!reply.ok()) return reply.status();
+    if (I64(*reply, "deleted") == 0) return Status::NotFound("webhook not found: " + std::string(id));
+    return Status::Ok();
+  }
+
   Result<std::vector<NamespaceStats>> Stats(bool all) override {
     std::vector<NamespaceStats> out;
     if (!all) {
@@ -754,6 +829,80 @@ class EtcdBackend final : public Backend {
     return "/" + opt_.prefix + "/kv/" + opt_.scope.ns + "/" + opt_.scope.app + "/";
   }
   std::string Full(std::string_view key) const { return ScopePrefix() + std::string(key); }
+
+  std::string WebhookKey(std::string_view id) const {
+    return "/" + opt_.prefix + "/webhooks/" + opt_.scope.ns + "/" + opt_.scope.app + "/" +
+           std::string(id);
+  }
+
+  // The webhook's JSON and its mod_revision; NotFound when there is none.
+  Result<std::pair<Json, int64_t>> ReadWebhook(std::string_view id) {
+    auto kv = Read(WebhookKey(id));
+    if (!kv.ok()) return kv.status();
+    if (!*kv) return Status::NotFound("webhook not found: " + std::string(id));
+    Json hook = Json::parse((*kv)->value, nullptr, false);
+    if (!hook.is_object()) return Status::Corruption("webhook " + std::string(id) + " is not JSON");
+    return std::make_pair(std::move(hook), (*kv)->mod_revision);
+  }
+
+  // The fields `spec` sets, checked as simple-golang-kv checks them.
+  static Status ApplyWebhookSpec(const WebhookSpec& spec, Json* hook) {
+    if (spec.event) {
+      if (*spec.event != "create" && *spec.event != "update" && *spec.event != "delete") {
+        return Status::InvalidArgument("Event must be one of: create, update, delete");
+      }
+      (*hook)["event"] = *spec.event;
+    }
+    if (spec.method) {
+      std::string upper;
+      for (char c : *spec.method) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+      static const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"};
+      if (std::find(std::begin(kMethods), std::end(kMethods), upper) == std::end(kMethods)) {
+        return Status::InvalidArgument("Invalid method");
+      }
+      (*hook)["method"] = *spec.method;  // stored as given, as simple-golang-kv does
+    }
+    if (spec.key) (*hook)["key"] = *spec.key;
+    if (spec.endpoint) (*hook)["endpoint"] = *spec.endpoint;
+    for (auto [field, text] : {std::pair{"headers", &spec.headers_json},
+                               std::pair{"payload", &spec.payload_json}}) {
+      if (!*text) continue;
+      Json value = Json::parse(**text, nullptr, false);
+      if (!value.is_object()) return Status::InvalidArgument(std::string(field) + " must be a JSON object");
+      (*hook)[field] = std::move(value);
+    }
+    if (spec.add_event_data) (*hook)["add_event_data"] = *spec.add_event_data;
+    return Status::Ok();
+  }
+
+  static WebhookInfo WebhookOf(const Json& hook) {
+    WebhookInfo w;
+    w.id = Str(hook, "id");
+    w.key = Str(hook, "key");
+    w.event = Str(hook, "event");
+    w.endpoint = Str(hook, "endpoint");
+    w.method = Str(hook, "method");
+    if (const Json& h = Member(hook, "headers"); h.is_object()) w.headers_json = h.dump();
+    if (const Json& p = Member(hook, "payload"); p.is_object()) w.payload_json = p.dump();
+    w.add_event_data = Flag(hook, "add_event_data");
+    w.created_at = I64(hook, "created_at");
+    return w;
+  }
+
+  // A random (version 4) UUID, as simple-golang-kv names its webhooks.
+  static std::string NewUuid() {
+    std::random_device rd;
+    unsigned char b[16];
+    for (auto& x : b) x = static_cast<unsigned char>(rd());
+    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+    b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+    char out[37];
+    std::snprintf(out, sizeof out,
+                  "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                  b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                  b[15]);
+    return out;
+  }
 
   static Status KeyNotFound(std::string_view key) {
     return Status::NotFound("key not found: " + std::string(key));

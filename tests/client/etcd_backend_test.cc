@@ -49,6 +49,78 @@ TEST_CASE("etcd: keys are laid out as simple-golang-kv lays them out", "[remote]
   CHECK((*all)[0].keys == 2);
 }
 
+TEST_CASE("etcd: webhooks are kept where and as simple-golang-kv keeps them", "[remote][etcd]") {
+  EtcdCluster etcd;
+  REQUIRE(etcd.Start());
+  auto b = OpenRemote(etcd.url(), Scope{"shop", "cart"});
+  CHECK(b->Caps().webhooks);
+  client::WebhookSpec spec;
+  spec.key = "order:*";
+  spec.event = "create";
+  spec.endpoint = "http://127.0.0.1:9/hook";
+  spec.method = "put";
+  spec.headers_json = R"({"X-Token":"t"})";
+  spec.payload_json = R"({"source":"kv"})";
+  spec.add_event_data = true;
+  auto added = b->AddWebhook(spec);
+  INFO(added.status().ToString());
+  REQUIRE(added.ok());
+  REQUIRE(added->id.size() == 36);
+  CHECK(added->id[14] == '4');  // a version 4 UUID
+
+  // The Webhook struct's JSON at /kvstore/webhooks/{ns}/{app}/{id}.
+  auto raw = etcd.RawGet("/kvstore/webhooks/shop/cart/" + added->id);
+  REQUIRE(raw);
+  auto hook = nlohmann::json::parse(*raw);
+  CHECK(hook["id"] == added->id);
+  CHECK(hook["namespace"] == "shop");
+  CHECK(hook["appName"] == "cart");
+  CHECK(hook["key"] == "order:*");
+  CHECK(hook["event"] == "create");
+  CHECK(hook["endpoint"] == "http://127.0.0.1:9/hook");
+  CHECK(hook["method"] == "put");  // stored as given
+  CHECK(hook["headers"] == nlohmann::json({{"X-Token", "t"}}));
+  CHECK(hook["payload"] == nlohmann::json({{"source", "kv"}}));
+  CHECK(hook["add_event_data"] == true);
+  CHECK(hook["created_at"].get<int64_t>() > 1'700'000'000);
+
+  // One that simple-golang-kv registered is listed and read alike.
+  etcd.RawPut("/kvstore/webhooks/shop/cart/from-go",
+              R"({"id":"from-go","namespace":"shop","appName":"cart","key":"user:1",)"
+              R"("event":"delete","endpoint":"http://x/","method":"POST","add_event_data":false,)"
+              R"("created_at":1700000000})");
+  auto all = b->ListWebhooks("");
+  REQUIRE(all.ok());
+  CHECK(all->size() == 2);
+  auto orders = b->ListWebhooks("order");
+  REQUIRE(orders.ok());
+  REQUIRE(orders->size() == 1);
+  CHECK((*orders)[0].id == added->id);
+  CHECK(b->GetWebhook("from-go")->event == "delete");
+
+  // Update changes what it names; bad input changes nothing.
+  client::WebhookSpec change;
+  change.event = "update";
+  REQUIRE(b->UpdateWebhook(added->id, change).ok());
+  client::WebhookSpec bad;
+  bad.event = "expire";
+  auto refused = b->UpdateWebhook(added->id, bad);
+  CHECK(refused.status().IsInvalidArgument());
+  auto now = nlohmann::json::parse(*etcd.RawGet("/kvstore/webhooks/shop/cart/" + added->id));
+  CHECK(now["event"] == "update");
+  CHECK(now["endpoint"] == "http://127.0.0.1:9/hook");
+  client::WebhookSpec empty;
+  CHECK(b->AddWebhook(empty).status().IsInvalidArgument());
+
+  // Delete; another scope sees none of them.
+  REQUIRE(b->DeleteWebhook(added->id).ok());
+  CHECK_FALSE(etcd.RawGet("/kvstore/webhooks/shop/cart/" + added->id));
+  CHECK(b->DeleteWebhook(added->id).IsNotFound());
+  CHECK(b->GetWebhook(added->id).status().IsNotFound());
+  auto other = OpenRemote(etcd.url(), Scope{"shop", "other"});
+  CHECK(other->ListWebhooks("")->empty());
+}
+
 TEST_CASE("etcd: a TTL is a lease and ETags are mod revisions", "[remote][etcd]") {
   EtcdCluster etcd;
   REQUIRE(etcd.Start());
