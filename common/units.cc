@@ -64,8 +64,10 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
     }
     if (!MulAdd(n, scale, &total)) return bad();
   }
-  if (total == 0 || total > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return bad();
+  if (total == 0) return bad();
+  if (total > static_cast<uint64_t>(kMaxDurationMs)) {
+    return Status::InvalidArgument("duration '" + std::string(text) +
+                                   "' is longer than 100 years");
   }
   return static_cast<int64_t>(total);
 }

@@ -15,6 +15,9 @@ namespace kv {
 // they may be combined ("1h30m"). Returns InvalidArgument for anything else,
 // zero, or an overflow.
 Result<int64_t> ParseDurationMs(std::string_view text);
+// The longest duration (and TTL) kv takes: 100 years, so that now + TTL never
+// comes near int64's end.
+inline constexpr int64_t kMaxDurationMs = 100LL * 365 * 86'400'000;
 
 // "1h2m3s", "250ms", "0s": the shortest exact rendering of a millisecond count.
 std::string FormatDurationMs(int64_t ms);

@@ -372,6 +372,9 @@ Result<store::Condition> ParseCondition(const HttpRequest& request) {
 Result<std::optional<int64_t>> ParseTtl(const HttpRequest& request) {
   std::optional<std::string_view> query = request.Query("ttl");
   std::optional<std::string_view> header = request.headers.Get("KV-TTL");
+  if (request.headers.Count("KV-TTL") > 1) {
+    return Status::InvalidArgument("give the TTL once: several KV-TTL headers");
+  }
   if (query && header && Trim(*query) != Trim(*header)) {
     return Status::InvalidArgument("give the TTL once: ?ttl= and KV-TTL differ");
   }

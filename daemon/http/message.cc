@@ -37,6 +37,12 @@ std::optional<std::string_view> Headers::Get(std::string_view name) const {
   return std::nullopt;
 }
 
+size_t Headers::Count(std::string_view name) const {
+  return static_cast<size_t>(std::count_if(fields_.begin(), fields_.end(), [&](const auto& f) {
+    return EqualsIgnoreCase(f.first, name);
+  }));
+}
+
 std::optional<std::string_view> HttpRequest::Query(std::string_view name) const {
   for (const auto& [field, value] : query) {
     if (field == name) return std::string_view(value);

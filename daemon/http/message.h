@@ -26,6 +26,8 @@ class Headers {
   void Set(std::string_view name, std::string value);
   // The first field of that name.
   std::optional<std::string_view> Get(std::string_view name) const;
+  // How many fields have that name.
+  size_t Count(std::string_view name) const;
   const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
 
  private:

@@ -17,6 +17,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "common/base64.h"
+#include "common/units.h"
 #include "daemon/store/key_locks.h"
 #include "daemon/store/record_cache.h"
 #include "daemon/store/revision_sequencer.h"
@@ -123,6 +124,13 @@ struct Mutation {
   Record record;       // value, content_type, expire_at_ms; the rest is filled in
 };
 using Decide = std::function<Result<Mutation>(const Record* current, int64_t now)>;
+
+// A TTL the store takes: 0 (none) up to kMaxDurationMs.
+Status CheckTtl(int64_t ttl_ms) {
+  if (ttl_ms < 0) return Status::InvalidArgument("ttl must not be negative");
+  if (ttl_ms > kMaxDurationMs) return Status::InvalidArgument("ttl is longer than 100 years");
+  return Status::Ok();
+}
 
 // What a put leaves: the value, its content type and expiry.
 Mutation PutMutation(std::string_view value, const PutOptions& options, const Record* current,
@@ -660,9 +668,7 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
   std::vector<size_t> stripes;
   for (size_t i = 0; i < items.size(); ++i) {
     outcome[i] = ValidateKey(items[i].key, opt_.max_key_bytes);
-    if (outcome[i].ok() && items[i].options.ttl_ms < 0) {
-      outcome[i] = Status::InvalidArgument("ttl must not be negative");
-    }
+    if (outcome[i].ok()) outcome[i] = CheckTtl(items[i].options.ttl_ms);
     if (!outcome[i].ok()) continue;
     dkeys[i] = DataKey(ns, items[i].key);
     stripes.push_back(locks_.StripeOf(dkeys[i]));
@@ -1203,7 +1209,7 @@ Result<Entry> Store::Head(std::string_view ns, std::string_view key) const {
 
 Result<WriteResult> Store::Put(std::string_view ns, std::string_view key, std::string_view value,
                                const PutOptions& options) {
-  if (options.ttl_ms < 0) return Status::InvalidArgument("ttl must not be negative");
+  if (Status s = CheckTtl(options.ttl_ms); !s.ok()) return s;
   if (value.size() > impl_->options().max_value_bytes) {
     return Status::TooLarge("value is " + std::to_string(value.size()) +
                             " bytes, over the limit of " +
@@ -1293,6 +1299,7 @@ Result<WriteResult> Store::Patch(std::string_view ns, std::string_view key, std:
 Result<WriteResult> Store::Expire(std::string_view ns, std::string_view key, int64_t ttl_ms,
                                   const Condition& condition) {
   if (ttl_ms <= 0) return Status::InvalidArgument("ttl must be positive");
+  if (Status s = CheckTtl(ttl_ms); !s.ok()) return s;
   return impl_->Apply(
       ns, key, condition,
       [&](const Record* current, int64_t now) -> Result<Mutation> {
