@@ -60,8 +60,11 @@ bool LocalProgram(const HttpRequest& request) {
   } else {
     name = name.substr(0, name.find(':'));
   }
-  const bool loopback_name = name.empty() || EqualsIgnoreCase(name, "localhost") ||
-                             name.starts_with("127.") || name == "[::1]";
+  // 127.x.y.z as digits only: "127.evil.example" is a name that can rebind.
+  const bool loopback_ip = name.starts_with("127.") &&
+                           name.find_first_not_of("0123456789.") == std::string_view::npos;
+  const bool loopback_name = name.empty() || EqualsIgnoreCase(name, "localhost") || loopback_ip ||
+                             name == "[::1]";
   if (!loopback_name) return false;
   std::optional<std::string_view> origin = request.headers.Get("Origin");
   if (!origin) return true;

@@ -155,6 +155,8 @@ TEST_CASE("no_auth serves local programs, not web pages", "[rocksdb]") {
   CHECK(cross.body.find("another origin") != std::string::npos);
   CHECK(put({{"Host", "127.0.0.1:7379"}, {"Origin", "null"}}) == 403);
   CHECK(put({{"Host", "evil.example:7379"}}) == 403);
+  CHECK(put({{"Host", "127.0.0.1.evil.example:7379"}}) == 403);
+  CHECK(put({{"Host", "127.evil.example"}}) == 403);
   // Nothing they sent was written.
   CHECK(f.Call("GET", "/v1/kv/k").body == "from-tcp");
   // A token still works from anywhere.
