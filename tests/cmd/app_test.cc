@@ -361,6 +361,13 @@ TEST_CASE("profile commands", "[unit]") {
   REQUIRE(h.Run("profile rm dev") == 0);
   CHECK(h.Run("profile rm dev") == kExitNotFound);
   CHECK(h.Run("profile add 'bad name'") == kExitUsage);
+
+  // The token from KV_TOKEN, so that it need never be on a command line (ps).
+  h.env()["KV_TOKEN"] = "kv_from_env";
+  REQUIRE(h.Run("profile add envtok --url http://prod:2") == 0);
+  CHECK(LoadConfig(dir.Sub("kv/config.toml"))->Find("envtok")->token == "kv_from_env");
+  REQUIRE(h.Run("profile add flagtok --url http://prod:2 --token kv_flag") == 0);
+  CHECK(LoadConfig(dir.Sub("kv/config.toml"))->Find("flagtok")->token == "kv_flag");
 }
 
 TEST_CASE("one context across lines: no stale flags / one connection", "[unit]") {

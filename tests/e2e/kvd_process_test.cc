@@ -93,6 +93,7 @@ TEST_CASE("kvd refuses bad flags with one line and exit 2", "[e2e]") {
       With(base, {"--listen", "nonsense"}),
       With(base, {"--listen", "127.0.0.1:99999"}),
       With(base, {"--listen", "0.0.0.0:0", "--no-auth"}),
+      With(base, {"--listen", "[::]:0", "--no-auth"}),
       With(base, {"--read-timeout", "soon"}),
       With(base, {"--max-connections", "many"}),
   };
@@ -105,6 +106,9 @@ TEST_CASE("kvd refuses bad flags with one line and exit 2", "[e2e]") {
   }
   KvdRun no_auth = RunKvd(With(base, {"--listen", "0.0.0.0:0", "--no-auth"}));
   CHECK(no_auth.err.find("--no-auth") != std::string::npos);
+  KvdRun no_auth_env = RunKvd(base, {"KVD_LISTEN=0.0.0.0:0", "KVD_NO_AUTH=1"});
+  CHECK(no_auth_env.exit_code == 2);
+  CHECK(no_auth_env.err.find("--no-auth") != std::string::npos);
 
   // The environment twin is checked the same way.
   KvdRun env = RunKvd(base, {"KVD_MAX_VALUE_BYTES=lots"});

@@ -10,7 +10,8 @@ Status RunProfileAdd(const ProfileOptions& options, Context& ctx) {
   Profile profile;
   profile.name = options.name;
   profile.url = flags.url;
-  profile.token = flags.token;
+  // KV_TOKEN too, so that a token never has to be on a command line (ps).
+  profile.token = !flags.token.empty() ? flags.token : ctx.Getenv("KV_TOKEN").value_or("");
   profile.ns = flags.ns;
   profile.app = flags.app;
   std::string path = ctx.ConfigPath();
@@ -43,11 +44,14 @@ void AddProfileCommand(CLI::App& app, Context& ctx) {
   {
     auto opts = std::make_shared<ProfileOptions>();
     CLI::App* cmd = profile->add_subcommand(
-        "add", "Save a profile from --url, --token, -n and --app (replaces one of that name)");
+        "add",
+        "Save a profile from --url, --token (or KV_TOKEN), -n and --app (replaces one of that "
+        "name)");
     cmd->add_option("name", opts->name, "The profile's name")->required();
     cmd->add_flag("--use", opts->use, "Make it the current profile");
     cmd->footer(
-        "Example: kv profile add prod --url http://10.0.0.5:7379 --token kv_... -n shop --use\n"
+        "Example: KV_TOKEN=kv_... kv profile add prod --url http://10.0.0.5:7379 -n shop --use\n"
+        "(a token in KV_TOKEN stays out of ps; --token works too).\n"
         "The file ($XDG_CONFIG_HOME/kv/config.toml, or KV_CONFIG) is written with mode 0600.\n"
         "The first profile added becomes the current one.");
     OnRun(cmd, ctx, [opts, &ctx] { return RunProfileAdd(*opts, ctx); });
