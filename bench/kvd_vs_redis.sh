@@ -13,8 +13,10 @@
 # 1.0x, PUT >= 0.8x). Over the Unix socket: wrk cannot drive one, so TCP only.
 #
 # Environment: ROUNDS, DURATION (wrk, default 10s), KEYS (default 100000),
-# REQUESTS (redis-benchmark -n, default 500000). Everything it starts is
-# stopped on exit.
+# REQUESTS (redis-benchmark -n, default 500000), CONNECTIONS (default 64).
+# FSYNC=1 runs kvd with --fsync and Redis with appendfsync always, so that
+# both sync every write before answering it (compare a run without it for
+# what --fsync costs). Everything it starts is stopped on exit.
 set -euo pipefail
 
 BUILD_DIR=${1:?usage: bench/kvd_vs_redis.sh BUILD_DIR}
@@ -25,7 +27,11 @@ DURATION=${DURATION:-10s}
 KEYS=${KEYS:-100000}
 REQUESTS=${REQUESTS:-500000}
 VALUE_BYTES=100
-CONNECTIONS=64
+CONNECTIONS=${CONNECTIONS:-64}
+FSYNC=${FSYNC:-0}
+KVD_SYNC=()
+REDIS_SYNC=everysec
+if [ "$FSYNC" = 1 ]; then KVD_SYNC=(--fsync); REDIS_SYNC=always; fi
 
 for tool in wrk redis-server redis-benchmark redis-cli curl; do
   command -v "$tool" >/dev/null || { echo "kvd_vs_redis: $tool is not installed (./dev deps)" >&2; exit 2; }
@@ -50,7 +56,7 @@ trap 'exit 130' INT TERM
 # ---- kvd --------------------------------------------------------------------
 mkfifo "$TMP/kvd.out"
 "$KVD" --listen 127.0.0.1:0 --no-auth --data-dir "$TMP/kvd-data" --socket "$TMP/kvd.sock" \
-  --log-level warn >"$TMP/kvd.out" 2>"$TMP/kvd.log" &
+  --log-level warn "${KVD_SYNC[@]}" >"$TMP/kvd.out" 2>"$TMP/kvd.log" &
 KVD_PID=$!
 KVD_PORT=
 exec 3<"$TMP/kvd.out"
@@ -64,7 +70,7 @@ KVD_URL=http://127.0.0.1:$KVD_PORT
 for _ in 1 2 3 4 5; do
   REDIS_PORT=$((20000 + RANDOM % 40000))
   redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$TMP" --appendonly yes \
-    --appendfsync everysec --save '' --protected-mode yes --daemonize no \
+    --appendfsync "$REDIS_SYNC" --save '' --protected-mode yes --daemonize no \
     --logfile "$TMP/redis.log" &
   REDIS_PID=$!
   for _ in $(seq 50); do
@@ -100,7 +106,7 @@ echo "loaded: kvd $kvd_keys keys, Redis $redis_keys keys" >&2
 wrk_run() {
   local out
   out=$(KV_BENCH_KEYS=$KEYS KV_BENCH_VALUE_BYTES=$VALUE_BYTES \
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$HERE/$1" "$KVD_URL")
+    wrk -t"$((CONNECTIONS < 2 ? CONNECTIONS : 2))" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$HERE/$1" "$KVD_URL")
   local result
   result=$(grep '^RESULT' <<<"$out")
   local non2xx errors
@@ -137,6 +143,7 @@ done
 # ---- report -----------------------------------------------------------------
 echo
 echo "kvd vs Redis: $KEYS keys, $VALUE_BYTES-byte values, $CONNECTIONS connections, TCP loopback,"
+if [ "$FSYNC" = 1 ]; then echo "kvd --fsync, Redis appendfsync always: every write synced before its answer,"; fi
 echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(redis-server --version | awk '{print $3}'), kvd $("$KVD" --version | awk '{print $2}') ($build_type)"
 echo
 printf '%-6s %-5s %12s %12s %7s %12s %12s %7s\n' op round "kvd ops/s" "Redis ops/s" ratio \

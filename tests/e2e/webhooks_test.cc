@@ -44,11 +44,18 @@ const HeaderList kMyNs = {{"KV-Namespace", "myns"}, {"KV-App-Name", "myapp"}};
 // kvd on TCP without tokens, retrying deliveries quickly.
 class Daemon {
  public:
-  explicit Daemon(const TempDir& dir) : dir_(dir) { Start(); }
+  explicit Daemon(const TempDir& dir, std::vector<std::string> flags = {})
+      : dir_(dir), flags_(std::move(flags)) {
+    Start();
+  }
   void Start() {
-    REQUIRE(kvd_.Start({"--data-dir", dir_.Sub("data"), "--socket", dir_.Sub("kvd.sock"),
-                        "--listen", "127.0.0.1:0", "--no-auth", "--webhook-retry-min", "20ms",
-                        "--webhook-retry-max", "200ms", "--log-file", dir_.Sub("kvd.log")}));
+    std::vector<std::string> args = {"--data-dir", dir_.Sub("data"), "--socket",
+                                     dir_.Sub("kvd.sock"), "--listen", "127.0.0.1:0",
+                                     "--no-auth", "--webhook-retry-min", "20ms",
+                                     "--webhook-retry-max", "200ms", "--log-file",
+                                     dir_.Sub("kvd.log")};
+    args.insert(args.end(), flags_.begin(), flags_.end());
+    REQUIRE(kvd_.Start(args));
   }
   KvdProcess& process() { return kvd_; }
   uint16_t port() const { return kvd_.tcp_port(); }
@@ -81,6 +88,7 @@ class Daemon {
 
  private:
   const TempDir& dir_;
+  const std::vector<std::string> flags_;
   KvdProcess kvd_;
 };
 
@@ -422,23 +430,84 @@ TEST_CASE("webhooks: kvd killed with SIGKILL during delivery loses nothing after
   CHECK(FirstArrivals(Values(rx.Requests())) == expected);
 }
 
-TEST_CASE("webhooks: a receiver that hangs does not hold up writes or other webhooks", "[e2e]") {
+TEST_CASE("webhooks: receivers that hang, reset, answer 500 or answer slowly hold up no write "
+          "and no other webhook; fixed, they get every event in order",
+          "[e2e]") {
   TempDir dir("kv-wh");
-  Daemon kvd(dir);
-  HttpReceiver slow, fast;
-  slow.SetHold(true);
-  REQUIRE(slow.Start());
-  REQUIRE(fast.Start());
-  kvd.AddWebhook({{"key", "k*"}, {"event", "create"}, {"endpoint", slow.url()}});
-  kvd.AddWebhook(
-      {{"key", "k*"}, {"event", "create"}, {"endpoint", fast.url()}, {"add_event_data", true}});
-  kvd.Put("k1", "a");
-  REQUIRE(slow.WaitForCount(1, kWait));  // held: no answer
-  kvd.Put("k2", "b");                    // writes go on
-  REQUIRE(fast.WaitForCount(2, kWait));  // and so does the other webhook
-  CHECK(Values(fast.Requests()) == std::vector<std::string>{"a", "b"});
-  slow.SetHold(false);
-  REQUIRE(slow.WaitForCount(2, kWait));
+  // A long timeout: the hanging receiver's request stays open all along.
+  Daemon kvd(dir, {"--webhook-timeout", "10m"});
+  HttpReceiver hang, reset, error, slow, healthy;
+  hang.SetFault(HttpReceiver::Fault::kHang);
+  reset.SetFault(HttpReceiver::Fault::kReset);
+  error.SetStatus(500);
+  slow.SetFault(HttpReceiver::Fault::kSlow);
+  slow.SetSlowDelay(3ms);
+  HttpReceiver* all[] = {&hang, &reset, &error, &slow, &healthy};
+  std::vector<std::string> ids;
+  for (HttpReceiver* rx : all) {
+    REQUIRE(rx->Start());
+    ids.push_back(kvd.AddWebhook(
+        {{"key", "k*"}, {"event", "create"}, {"endpoint", rx->url()}, {"add_event_data", true}}));
+  }
+  const auto expected = Numbered("v", 31);
+  kvd.Put("k0", expected[0]);
+  // Every faulty receiver has the first event in hand: held, reset twice
+  // (so retried), answered 500 twice, being answered slowly.
+  REQUIRE(Eventually([&] { return hang.HeldOpen() == 1; }));
+  REQUIRE(reset.WaitForCount(2, kWait));
+  REQUIRE(error.WaitForCount(2, kWait));
+  REQUIRE(slow.WaitForCount(1, kWait));
+
+  // Writes go on while the hanging receiver still holds the first request:
+  // none of them waited for a delivery.
+  for (int i = 1; i <= 30; ++i) kvd.Put("k" + std::to_string(i), expected[i]);
+  CHECK(hang.HeldOpen() == 1);
+  CHECK(hang.Count() == 1);  // its webhook waits on that answer, in order
+  // The healthy webhook got every event, in order, meanwhile.
+  REQUIRE(healthy.WaitForCount(31, kWait));
+  CHECK(Values(healthy.Requests()) == expected);
+  CHECK(hang.HeldOpen() == 1);
+
+  // The failing ones are retried, each wait at least twice the one before
+  // (from 20 ms, --webhook-retry-min, up to 200 ms, --webhook-retry-max).
+  REQUIRE(error.WaitForCount(7, kWait));
+  REQUIRE(reset.WaitForCount(7, kWait));
+  for (HttpReceiver* rx : {&error, &reset}) {
+    const auto requests = rx->Requests();
+    for (size_t n = 1; n < 7; ++n) {
+      const auto backoff = std::min(20ms * (1 << (n - 1)), 200ms);
+      INFO("wait before attempt " << n + 1);
+      CHECK(requests[n].at - requests[n - 1].at >= backoff);
+      CHECK(Values({requests[n]}) == std::vector<std::string>{expected[0]});  // still the first
+    }
+  }
+  Json error_state = kvd.Native(ids[2])["delivery"];
+  CHECK(error_state["last_status"] == 500);
+  CHECK(error_state["delivered"] == 0);
+  Json reset_state = kvd.Native(ids[1])["delivery"];
+  CHECK(reset_state["last_status"].is_null());
+  CHECK(reset_state["last_error"].get<std::string>().find("reset") != std::string::npos);
+
+  // Fixed, each gets every event, in order (a retried one possibly twice).
+  hang.SetFault(HttpReceiver::Fault::kNone);
+  reset.SetFault(HttpReceiver::Fault::kNone);
+  error.SetStatus(200);
+  for (HttpReceiver* rx : all) {
+    REQUIRE(rx->WaitUntil(
+        [&](const auto& got) { return FirstArrivals(Values(got)).size() == expected.size(); },
+        kWait));
+    CHECK(FirstArrivals(Values(rx->Requests())) == expected);
+  }
+  for (const std::string& id : ids) {
+    REQUIRE(Eventually([&] { return kvd.Native(id)["delivery"]["delivered"] == 31; }));
+  }
+
+  // A receiver that hangs does not hold up kvd's shutdown either.
+  hang.SetFault(HttpReceiver::Fault::kHang);
+  kvd.Put("k31", "last");
+  REQUIRE(Eventually([&] { return hang.HeldOpen() == 1; }));
+  REQUIRE(kvd.process().Signal(SIGTERM));
+  CHECK(kvd.process().Wait(20s) == 0);
 }
 
 TEST_CASE("webhooks: an endpoint that is kvd itself is refused, not looped", "[e2e]") {

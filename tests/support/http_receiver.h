@@ -10,8 +10,16 @@
 //   rx.Stop();                                 // now connections are refused
 //   REQUIRE(rx.Start(port));                   // back, on the same port
 //
-// Modes: SetStatus(500) answers 500; SetHold(true) reads requests but holds
-// the answers until SetHold(false) or Stop() (a receiver that hangs).
+// Faults, for the requests read from then on (SetFault(Fault::kNone) ends one):
+//   SetStatus(500)           answers 500 (SetStatusFn: a status per request);
+//   SetFault(Fault::kHang)   reads requests but holds the answers until the
+//                            fault ends or Stop() (a receiver that hangs);
+//                            HeldOpen() counts the held requests whose client
+//                            still waits on its connection;
+//   SetFault(Fault::kReset)  reads a request, then resets the connection
+//                            (SO_LINGER 0 and close: a TCP RST);
+//   SetFault(Fault::kSlow)   answers one byte at a time, SetSlowDelay() apart.
+// Each Request records when it was read.
 //
 // Thread-safety: every method may be called from the test's threads; the
 // server runs a thread per connection. Every loop is bounded by Stop().
@@ -47,6 +55,7 @@ class HttpReceiver {
     std::string target;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
+    std::chrono::steady_clock::time_point at;  // when it was read
     // The first header of that name (case-insensitive).
     std::optional<std::string> Header(std::string_view name) const {
       for (const auto& [n, v] : headers) {
@@ -61,6 +70,8 @@ class HttpReceiver {
       return std::nullopt;
     }
   };
+
+  enum class Fault { kNone, kHang, kReset, kSlow };
 
   HttpReceiver() = default;
   ~HttpReceiver() { Stop(); }
@@ -124,12 +135,23 @@ class HttpReceiver {
     std::lock_guard<std::mutex> l(mu_);
     status_fn_ = std::move(fn);
   }
-  void SetHold(bool hold) {
+  void SetFault(Fault fault) {
     {
       std::lock_guard<std::mutex> l(mu_);
-      hold_ = hold;
+      fault_ = fault;
     }
     cv_.notify_all();
+  }
+  void SetHold(bool hold) { SetFault(hold ? Fault::kHang : Fault::kNone); }
+  // Between two bytes of a kSlow answer. Default: 5 ms.
+  void SetSlowDelay(std::chrono::milliseconds delay) {
+    std::lock_guard<std::mutex> l(mu_);
+    slow_delay_ = delay;
+  }
+  // Held requests (kHang) whose client has not closed its connection.
+  size_t HeldOpen() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return held_open_;
   }
 
   std::vector<Request> Requests() const {
@@ -220,23 +242,56 @@ class HttpReceiver {
     }
     if (ok) {
       req.body = buf.substr(head_end + 4, length);
+      req.at = std::chrono::steady_clock::now();
       int status;
+      Fault fault;
+      std::chrono::milliseconds slow_delay;
       {
         std::unique_lock<std::mutex> l(mu_);
         const size_t index = requests_.size();
         requests_.push_back(std::move(req));
         status = status_fn_ ? status_fn_(index) : status_;
         cv_.notify_all();
-        cv_.wait(l, [&] { return !hold_ || stopping_; });
+        if (fault_ == Fault::kHang) Hold(fd, l);
         ok = !stopping_;
+        fault = fault_;
+        slow_delay = slow_delay_;
       }
-      if (ok) {
+      if (ok && fault == Fault::kReset) {
+        linger hard{1, 0};  // close() sends RST instead of FIN
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+      } else if (ok) {
         std::string answer = "HTTP/1.1 " + std::to_string(status) +
                              " Test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+        if (fault == Fault::kSlow) {
+          for (size_t i = 0; i < answer.size() && !Stopping(); ++i) {
+            std::this_thread::sleep_for(slow_delay);
+            (void)::send(fd, answer.data() + i, 1, MSG_NOSIGNAL);
+          }
+        } else {
+          (void)::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+        }
       }
     }
     ::close(fd);
+  }
+
+  // REQUIRES: l holds mu_. Waits while the fault is kHang and the receiver
+  // runs, counting the request in held_open_ while its client keeps the
+  // connection open.
+  void Hold(int fd, std::unique_lock<std::mutex>& l) {
+    bool open = true;
+    ++held_open_;
+    while (fault_ == Fault::kHang && !stopping_) {
+      cv_.wait_for(l, std::chrono::milliseconds(20));
+      if (!open) continue;
+      pollfd p{fd, POLLRDHUP, 0};
+      if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+        open = false;
+        --held_open_;
+      }
+    }
+    if (open) --held_open_;
   }
 
   uint16_t port_ = 0;
@@ -245,7 +300,9 @@ class HttpReceiver {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   bool stopping_ = false;
-  bool hold_ = false;
+  Fault fault_ = Fault::kNone;
+  std::chrono::milliseconds slow_delay_{5};
+  size_t held_open_ = 0;
   int status_ = 200;
   std::function<int(size_t)> status_fn_;
   std::vector<Request> requests_;
