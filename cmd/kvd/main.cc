@@ -4,7 +4,9 @@
 // everything in order. SIGHUP reopens the log file.
 //
 // Exit status: 0 after a clean shutdown, 1 when it cannot start (another kvd,
-// data directory in use or damaged, I/O error), 2 for a bad flag.
+// data directory in use or damaged, an encrypted one without its key, I/O
+// error), 2 for a bad flag (a key file that is unreadable, open to others or
+// not a key is one).
 //
 // Socket activation (kvd.socket): sockets passed with LISTEN_FDS/LISTEN_PID
 // are served instead of binding --socket / --listen (socket_activation.h).
@@ -26,6 +28,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -65,6 +68,7 @@ struct Flags {
   std::string max_value_bytes;
   std::string quota_bytes;
   bool fsync = false;
+  std::string encryption_key_file;
   std::string log_file;
   std::string log_level = "info";
   // simple-golang-kv's settings (SgkvOptions), by its variables' names.
@@ -243,6 +247,11 @@ Result<Config> BuildConfig(const Flags& f) {
   c.store.max_value_bytes = max_value;
   c.store.default_quota_bytes = quota;
   c.store.fsync = f.fsync;
+  if (!f.encryption_key_file.empty()) {
+    Result<store::EncryptionKey> key = store::ReadEncryptionKeyFile(f.encryption_key_file);
+    if (!key.ok()) return key.status();  // names the file and the problem
+    c.store.encryption_key = std::move(*key);
+  }
 
   webhooks::DispatcherOptions& w = c.webhooks;
   if (Status s = DurationFlag("--webhook-timeout", f.webhook_timeout, &w.delivery.timeout_ms);
@@ -342,6 +351,11 @@ void AddFlags(CLI::App& app, Flags& f) {
       ->envname("KVD_QUOTA_BYTES");
   app.add_flag("--fsync", f.fsync, "fsync the write-ahead log before acknowledging each write")
       ->envname("KVD_FSYNC");
+  app.add_option("--encryption-key-file", f.encryption_key_file,
+                 "Encrypt the data at rest with the key in this file: 64 hex digits, mode 0600 "
+                 "(make one with: (umask 077; openssl rand -hex 32 > FILE)). An encrypted data "
+                 "directory needs it to start")
+      ->envname("KVD_ENCRYPTION_KEY_FILE");
   app.add_option("--log-file", f.log_file, "Log to this file instead of stderr (SIGHUP reopens it)")
       ->envname("KVD_LOG_FILE");
   app.add_option("--log-level", f.log_level, "debug, info, warn, error or off (default: info)")
@@ -431,8 +445,8 @@ int Fail(int code, const std::string& message) {
 
 // `kvd check`: verifies a stopped kvd's data directory (store/check.h). The
 // problems go to stdout, one a line; the verdict to stderr.
-int RunCheck(const std::string& data_dir) {
-  Result<store::CheckReport> report = store::CheckStore(data_dir + "/db");
+int RunCheck(const std::string& data_dir, const std::optional<store::EncryptionKey>& key) {
+  Result<store::CheckReport> report = store::CheckStore(data_dir + "/db", key);
   if (!report.ok()) return Fail(kExitFailure, "check: " + report.status().message());
   for (const std::string& problem : report->problems) std::printf("%s\n", problem.c_str());
   if (report->problem_count > report->problems.size()) {
@@ -463,8 +477,9 @@ int Run(int argc, char** argv) {
   AddFlags(app, flags);
   CLI::App* check = app.add_subcommand(
       "check",
-      "Verify a stopped kvd's data directory (--data-dir): records, expiry index, usage "
-      "counters and event log agree. Exit 0 when they do, 1 when not");
+      "Verify a stopped kvd's data directory (--data-dir, and --encryption-key-file when it is "
+      "encrypted): records, expiry index, usage counters and event log agree. Exit 0 when they "
+      "do, 1 when not");
   check->fallthrough();
   try {
     app.parse(argc, argv);
@@ -482,7 +497,7 @@ int Run(int argc, char** argv) {
 
   Result<Config> config = BuildConfig(flags);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
-  if (check->parsed()) return RunCheck(config->data_dir);
+  if (check->parsed()) return RunCheck(config->data_dir, config->store.encryption_key);
   Result<std::vector<ActivatedSocket>> activated = TakeActivatedSockets();
   if (!activated.ok()) return Fail(kExitUsage, activated.status().message());
   if (Status s = UseActivatedSockets(*activated, flags.no_auth, &*config); !s.ok()) {

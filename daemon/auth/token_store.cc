@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "common/base64.h"
+#include "common/hex.h"
 #include "common/key.h"
 
 namespace kv::daemon::auth {
@@ -25,36 +26,6 @@ using nlohmann::json;
 constexpr int kFileVersion = 1;
 constexpr size_t kSecretBytes = 32;
 constexpr size_t kIdBytes = 8;
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 0xF];
-  }
-  return out;
-}
-
-std::optional<std::string> Unhex(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nibble(hex[i]);
-    int lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>((hi << 4) | lo);
-  }
-  return out;
-}
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -164,7 +135,7 @@ Result<std::unique_ptr<TokenStore>> TokenStore::Open(std::string path) {
     if (t.contains("created_ms") && t["created_ms"].is_number_integer()) {
       s.info.created_ms = t["created_ms"].get<int64_t>();
     }
-    std::optional<std::string> hash = Unhex(t["sha256"].get<std::string>());
+    std::optional<std::string> hash = HexDecode(t["sha256"].get<std::string>());
     if (!hash || hash->size() != 32) return corrupt("a token hash is not 64 hex digits");
     if (!ValidateName(s.info.tenant, "tenant").ok()) return corrupt("bad tenant name");
     s.sha256 = std::move(*hash);
@@ -179,7 +150,7 @@ Status TokenStore::Save(const std::vector<Stored>& tokens) const {
     list.push_back({{"id", s.info.id},
                     {"tenant", s.info.tenant},
                     {"created_ms", s.info.created_ms},
-                    {"sha256", Hex(s.sha256)}});
+                    {"sha256", HexEncode(s.sha256)}});
   }
   json doc = {{"version", kFileVersion}, {"tokens", std::move(list)}};
   std::string text = doc.dump(2) + "\n";
@@ -227,7 +198,7 @@ Result<NewToken> TokenStore::Create(std::string_view tenant) {
 
   NewToken out;
   out.token = std::string(kTokenPrefix) + Base64UrlEncode(*secret);
-  out.info.id = Hex(*id_bytes);
+  out.info.id = HexEncode(*id_bytes);
   out.info.tenant = std::string(tenant);
   out.info.created_ms = NowMs();
 

@@ -11,6 +11,7 @@
 
 #include <rocksdb/db.h>
 
+#include "daemon/store/encryption.h"
 #include "daemon/store/layout.h"
 #include "daemon/store/usage_merge.h"
 
@@ -237,7 +238,7 @@ class Checker {
 
 }  // namespace
 
-Result<CheckReport> CheckStore(const std::string& db_dir) {
+Result<CheckReport> CheckStore(const std::string& db_dir, const std::optional<EncryptionKey>& key) {
   std::error_code ec;
   if (!std::filesystem::exists(std::filesystem::path(db_dir) / "CURRENT", ec)) {
     return Status::NotFound("no kv database in " + db_dir);
@@ -245,7 +246,10 @@ Result<CheckReport> CheckStore(const std::string& db_dir) {
   if (LockedByAnotherProcess(db_dir)) {
     return Status::Unavailable(db_dir + " is in use (a kvd is running on it); stop it first");
   }
+  Result<std::unique_ptr<rocksdb::Env>> env = EnvForDatabase(db_dir, key);
+  if (!env.ok()) return env.status();
   rocksdb::DBOptions db_options;
+  if (*env) db_options.env = env->get();
   std::vector<std::string> names;
   rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, db_dir, &names);
   if (!s.ok()) return Status::Corruption("cannot read " + db_dir + ": " + s.ToString());

@@ -21,10 +21,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "daemon/store/encryption_key.h"
 
 namespace kv::store {
 
@@ -44,7 +46,9 @@ struct CheckReport {
 
 // `db_dir` is the RocksDB directory (kvd keeps it in DATA_DIR/db).
 // NotFound: no database there. Unavailable: a process has it open.
-// Corruption/IOError: RocksDB cannot read it.
-Result<CheckReport> CheckStore(const std::string& db_dir);
+// Corruption/IOError: RocksDB cannot read it. An encrypted database needs
+// its key: Unauthorized without it or with another (see encryption.h).
+Result<CheckReport> CheckStore(const std::string& db_dir,
+                               const std::optional<EncryptionKey>& key = std::nullopt);
 
 }  // namespace kv::store

@@ -18,6 +18,7 @@
 
 #include "common/base64.h"
 #include "common/units.h"
+#include "daemon/store/encryption.h"
 #include "daemon/store/key_locks.h"
 #include "daemon/store/record_cache.h"
 #include "daemon/store/revision_sequencer.h"
@@ -236,6 +237,7 @@ class Store::Impl {
 
   StoreOptions opt_;
   std::shared_ptr<const Clock> clock_;
+  std::unique_ptr<rocksdb::Env> env_;  // the encrypting Env; null: RocksDB's default
   rocksdb::DB* db_ = nullptr;
   rocksdb::ColumnFamilyHandle* data_ = nullptr;
   rocksdb::ColumnFamilyHandle* expiry_ = nullptr;
@@ -293,7 +295,12 @@ Status Store::Impl::OpenDatabase() {
                               " is not empty and holds no kv database; refusing to use it");
   }
 
+  Result<std::unique_ptr<rocksdb::Env>> env = EnvForDatabase(dir, opt_.encryption_key);
+  if (!env.ok()) return env.status();
+  env_ = std::move(*env);
+
   rocksdb::DBOptions db_options;
+  if (env_) db_options.env = env_.get();
   db_options.create_if_missing = !exists;
   // Missing families are created: a store made before a family existed
   // (webhooks) gains it when opened; one that is not a kv store is refused

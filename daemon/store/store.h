@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,7 @@
 #include "common/key.h"
 #include "common/status.h"
 #include "daemon/store/clock.h"
+#include "daemon/store/encryption_key.h"
 #include "daemon/store/layout.h"
 
 namespace kv::store {
@@ -54,6 +56,10 @@ struct StoreOptions {
   uint64_t default_quota_bytes = uint64_t{1} << 30;
   // fsync the write-ahead log before acknowledging each write. Default: off.
   bool fsync = false;
+  // Encrypts every file of the database with this key (encryption.h). A
+  // database keeps the choice it was created with: Open refuses an
+  // encrypted one without its key, or a plain one with a key. Default: none.
+  std::optional<EncryptionKey> encryption_key;
   // Events older than this are trimmed by the expiry worker. Default: 24 h.
   int64_t event_retention_ms = 24 * 3600 * 1000;
   // Events carry the value when it is at most this large. Default: 1 MiB.
@@ -170,6 +176,8 @@ class Store {
   // Unavailable: another process holds the directory.
   // Corruption: the database is damaged, or the directory holds something
   // that is not a kv store (never reset or overwritten).
+  // Unauthorized: the database is encrypted, and the key is missing or
+  // another one. InvalidArgument: a key was given for a plain database.
   static Result<std::unique_ptr<Store>> Open(StoreOptions options);
 
   // Stops the expiry worker, saves the revision and closes the database.
