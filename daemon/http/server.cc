@@ -972,6 +972,29 @@ Status MakePrivateDirs(const std::filesystem::path& dir) {
   return Status::Ok();
 }
 
+// Refuses a socket directory in which another user could replace the socket
+// with their own (and so receive what kv sends to kvd): one owned by another
+// user than kvd's or root, or writable by others without the sticky bit
+// (/tmp is fine: there only a file's owner may remove it).
+Status CheckSocketDir(const std::filesystem::path& dir) {
+  struct stat st;
+  if (::stat(dir.empty() ? "." : dir.c_str(), &st) != 0) {
+    return Status::IOError("cannot stat " + dir.string() + ": " + std::strerror(errno));
+  }
+  if (st.st_uid != ::geteuid() && st.st_uid != 0) {
+    return Status::IOError(
+        "the socket's directory " + dir.string() + " belongs to uid " + std::to_string(st.st_uid) +
+        ", who could replace kvd's socket: use a directory of your own (--socket)");
+  }
+  if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
+    return Status::IOError(
+        "the socket's directory " + dir.string() +
+        " is writable by every user, who could replace kvd's socket: use a directory of your "
+        "own (--socket)");
+  }
+  return Status::Ok();
+}
+
 // Leaves `path` free to bind: removes a socket nobody listens on, refuses a
 // live one and anything that is not a socket.
 Status ClaimSocketPath(const std::string& path) {
@@ -1115,6 +1138,8 @@ class Server::Impl {
                                      "): " + path);
     }
     Status s = MakePrivateDirs(std::filesystem::path(path).parent_path());
+    if (!s.ok()) return s;
+    s = CheckSocketDir(std::filesystem::path(path).parent_path());
     if (!s.ok()) return s;
     s = ClaimSocketPath(path);
     if (!s.ok()) return s;

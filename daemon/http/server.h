@@ -51,8 +51,11 @@ namespace kv::daemon {
 struct ServerOptions {
   // The Unix socket's path (at most 107 bytes). Its parent directory is
   // created with mode 0700 when missing; the socket file gets mode 0600. A
-  // socket nobody listens on (left by a dead kvd) is replaced. Empty: no Unix
-  // socket (kvd always sets one; tests may not).
+  // socket nobody listens on (left by a dead kvd) is replaced. An existing
+  // parent that another user (not root) owns, or that others may write to
+  // without the sticky bit, is refused: whoever can write there could swap
+  // the socket for their own. Empty: no Unix socket (kvd always sets one;
+  // tests may not).
   std::string unix_socket;
   // "HOST:PORT" to listen on TCP as well; port 0 picks a free port (see
   // tcp_port()). Default: empty, no TCP.

@@ -230,6 +230,35 @@ TEST_CASE("a stale socket is replaced; a live kvd or a data directory in use is 
   CHECK(first.Wait(10s) == 0);
 }
 
+TEST_CASE("a socket directory another user could write to is refused", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  const std::string run = dir.Sub("run");
+  REQUIRE(std::filesystem::create_directory(run));
+  // Writable by everyone: anyone could swap kvd's socket for their own.
+  REQUIRE(::chmod(run.c_str(), 0777) == 0);
+  KvdRun open = RunKvd(BaseArgs(dir));
+  CHECK(open.exit_code == 1);
+  CHECK(IsOneKvdLine(open.err));
+  CHECK(open.err.find("writable by every user") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.Sub("run/kvd.sock")));
+  // The sticky bit (as on /tmp) keeps others from removing it: accepted.
+  REQUIRE(::chmod(run.c_str(), 01777) == 0);
+  KvdProcess sticky;
+  REQUIRE(sticky.Start(BaseArgs(dir)));
+  sticky.Signal(SIGTERM);
+  REQUIRE(sticky.Wait(20s) == 0);
+  // Another user's directory (as /tmp/kv-UID made by someone else), when
+  // this test can make one.
+  if (::geteuid() == 0) {
+    REQUIRE(::chmod(run.c_str(), 0700) == 0);
+    REQUIRE(::chown(run.c_str(), 65534, 65534) == 0);
+    KvdRun theirs = RunKvd(BaseArgs(dir));
+    CHECK(theirs.exit_code == 1);
+    CHECK(IsOneKvdLine(theirs.err));
+    CHECK(theirs.err.find("belongs to uid 65534") != std::string::npos);
+  }
+}
+
 TEST_CASE("defaults come from XDG variables, and flags beat their KVD_* twins", "[e2e]") {
   TempDir dir("kvd-e2e");
   KvdProcess kvd;
