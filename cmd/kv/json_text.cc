@@ -6,43 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "common/json_flat.h"
 
 namespace kv::cli {
-
-bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    size_t n;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (static_cast<size_t>(end - p) <= n) return false;
-    for (size_t i = 1; i <= n; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) return false;
-    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    p += n + 1;
-  }
-  return true;
-}
 
 bool IsJsonContentType(std::string_view content_type) {
   std::string t;
@@ -91,28 +57,7 @@ void AppendJsonString(std::string& out, std::string_view s) {
     fixed = ReplaceInvalidUtf8(s);
     s = fixed;
   }
-  out.push_back('"');
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(ch);
-        }
-    }
-  }
-  out.push_back('"');
+  json::AppendQuoted(out, s);
 }
 
 void JsonObject::Name(std::string_view name) {
@@ -220,101 +165,6 @@ void PutValue(JsonObject& object, std::string_view bytes, std::string_view conte
   object.Raw("value", json);
   if (encoding == ValueEncoding::kJson && omit_json_encoding) return;
   object.Str("encoding", ValueEncodingName(encoding));
-}
-
-namespace {
-
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-void SkipSpace(std::string_view t, size_t& i) {
-  while (i < t.size() && IsSpace(t[i])) ++i;
-}
-
-// REQUIRES: t[i] == '"'. Leaves i after the closing quote; false if unclosed.
-bool SkipString(std::string_view t, size_t& i, bool* escaped) {
-  ++i;
-  while (i < t.size()) {
-    char c = t[i];
-    if (c == '\\') {
-      if (escaped) *escaped = true;
-      i += 2;
-      continue;
-    }
-    ++i;
-    if (c == '"') return true;
-  }
-  return false;
-}
-
-bool SkipValue(std::string_view t, size_t& i) {
-  if (i >= t.size()) return false;
-  char c = t[i];
-  if (c == '"') return SkipString(t, i, nullptr);
-  if (c == '{' || c == '[') {
-    int depth = 0;
-    while (i < t.size()) {
-      char d = t[i];
-      if (d == '"') {
-        if (!SkipString(t, i, nullptr)) return false;
-        continue;
-      }
-      if (d == '{' || d == '[') ++depth;
-      if (d == '}' || d == ']') {
-        --depth;
-        if (depth == 0) {
-          ++i;
-          return true;
-        }
-      }
-      ++i;
-    }
-    return false;
-  }
-  size_t start = i;
-  while (i < t.size() && !IsSpace(t[i]) && t[i] != ',' && t[i] != '}' && t[i] != ']') ++i;
-  return i > start;
-}
-
-}  // namespace
-
-bool ForEachMember(std::string_view text,
-                   const std::function<void(const std::string&, std::string_view)>& on_member) {
-  size_t i = 0;
-  if (text.starts_with("\xEF\xBB\xBF")) i = 3;
-  SkipSpace(text, i);
-  if (i >= text.size() || text[i] != '{') return false;
-  ++i;
-  SkipSpace(text, i);
-  if (i < text.size() && text[i] == '}') return true;
-  while (i < text.size()) {
-    if (text[i] != '"') return false;
-    size_t name_start = i;
-    bool escaped = false;
-    if (!SkipString(text, i, &escaped)) return false;
-    std::string_view quoted = text.substr(name_start, i - name_start);
-    std::string name;
-    if (escaped) {
-      auto decoded = nlohmann::json::parse(quoted, nullptr, false);
-      if (decoded.is_discarded() || !decoded.is_string()) return false;
-      name = decoded.get<std::string>();
-    } else {
-      name.assign(quoted.substr(1, quoted.size() - 2));
-    }
-    SkipSpace(text, i);
-    if (i >= text.size() || text[i] != ':') return false;
-    ++i;
-    SkipSpace(text, i);
-    size_t value_start = i;
-    if (!SkipValue(text, i)) return false;
-    on_member(name, text.substr(value_start, i - value_start));
-    SkipSpace(text, i);
-    if (i >= text.size()) return false;
-    if (text[i] == '}') return true;
-    if (text[i] != ',') return false;
-    ++i;
-    SkipSpace(text, i);
-  }
-  return false;
 }
 
 }  // namespace kv::cli

@@ -1,22 +1,18 @@
-// JSON text for kv's output and import: a small writer that builds one JSON
-// object per line (fast, and able to embed a stored JSON value verbatim), the
-// rules that turn stored bytes into a JSON member (json / text / base64, the
-// same rules kvd uses in listings and events), and a scanner that finds the
-// raw text of an object's members so imported JSON values keep their bytes.
+// JSON text for kv's output: a small writer that builds one JSON object per
+// line (fast, and able to embed a stored JSON value verbatim), and the rules
+// that turn stored bytes into a JSON member (json / text / base64, the same
+// rules kvd uses in listings and events). Reading lines: common/json_flat.h.
 //
 // Thread-safety: values and pure functions.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 
-namespace kv::cli {
+#include "common/utf8.h"
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code
-// points past U+10FFFF).
-bool IsValidUtf8(std::string_view s);
+namespace kv::cli {
 
 // True for application/json and any */*+json type, parameters ignored
 // ("application/json; charset=utf-8"), case-insensitive.
@@ -71,14 +67,5 @@ void PutKey(JsonObject& object, std::string_view key);
 // no "encoding" member (the export format).
 void PutValue(JsonObject& object, std::string_view bytes, std::string_view content_type,
               bool omit_json_encoding);
-
-// Calls on_member(name, raw_value) for each member of the JSON object
-// `text`, in order: `name` decoded, `raw_value` the exact text of its value
-// (a view into `text`). Returns false when `text` is not a JSON object this
-// scanner can walk. REQUIRES for exact results: `text` is valid JSON (check
-// it with nlohmann first); the scanner itself validates loosely.
-bool ForEachMember(std::string_view text,
-                   const std::function<void(const std::string& name, std::string_view raw)>&
-                       on_member);
 
 }  // namespace kv::cli

@@ -1,9 +1,13 @@
 // POST /v1/batch: several puts in one store write (native_api.h documents the
 // route). Kept apart from native_api.cc because it decodes a stream of
 // items rather than one request's headers.
+#include <charconv>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "common/json_flat.h"
 #include "daemon/api/errors.h"
 #include "daemon/api/native_api.h"
 
@@ -13,61 +17,99 @@ namespace {
 using Json = nlohmann::json;
 
 // Decodes one line into a store put; InvalidArgument names what is wrong.
-Status DecodeItem(const Json& j, store::BatchPut* item) {
-  if (!j.is_object()) return Status::InvalidArgument("not a JSON object");
-  auto str = [&](const char* name) -> const std::string* {
-    auto it = j.find(name);
-    return it != j.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
+// Lines are scanned, not parsed into a tree: an import sends thousands.
+Status DecodeItem(std::string_view line, store::BatchPut* item) {
+  std::optional<std::string> key, value, key_encoding, encoding, content_type, if_match;
+  std::optional<int64_t> ttl_ms;
+  bool if_absent = false, if_exists = false;
+  Status bad = Status::Ok();
+  auto fail = [&](std::string why) {
+    if (bad.ok()) bad = Status::InvalidArgument(std::move(why));
   };
-  const std::string* key = str("key");
-  if (key == nullptr) return Status::InvalidArgument("missing \"key\" (a string)");
-  if (const std::string* enc = str("key_encoding"); enc && *enc == "base64") {
+  auto string_or_null = [&](const json::Member& m, std::optional<std::string>* out) {
+    if (m.kind == json::Kind::kString) {
+      out->emplace(m.text);
+    } else if (m.kind == json::Kind::kNull) {
+      out->reset();
+    } else {
+      fail("\"" + std::string(m.name) + "\" must be a string");
+    }
+  };
+  auto flag = [&](const json::Member& m, bool* out) {
+    if (m.kind == json::Kind::kTrue || m.kind == json::Kind::kFalse) {
+      *out = m.kind == json::Kind::kTrue;
+    } else if (m.kind != json::Kind::kNull) {
+      fail("\"" + std::string(m.name) + "\" must be true or false");
+    }
+  };
+  const std::string error = json::ScanObject(line, [&](const json::Member& m) {
+    if (m.name == "key") {
+      string_or_null(m, &key);
+    } else if (m.name == "value") {
+      string_or_null(m, &value);
+    } else if (m.name == "key_encoding") {
+      string_or_null(m, &key_encoding);
+    } else if (m.name == "encoding") {
+      string_or_null(m, &encoding);
+    } else if (m.name == "content_type") {
+      string_or_null(m, &content_type);
+    } else if (m.name == "if_match") {
+      string_or_null(m, &if_match);
+    } else if (m.name == "if_absent") {
+      flag(m, &if_absent);
+    } else if (m.name == "if_exists") {
+      flag(m, &if_exists);
+    } else if (m.name == "ttl_ms") {
+      int64_t ms = 0;
+      if (m.kind == json::Kind::kNull) {
+        ttl_ms.reset();
+      } else if (json::ParseInt64(m, &ms) && ms > 0) {
+        ttl_ms = ms;
+      } else {
+        fail("\"ttl_ms\" must be a positive integer");
+      }
+    }
+  });
+  if (!error.empty()) return Status::InvalidArgument("not a JSON object (" + error + ")");
+  if (!bad.ok()) return bad;
+
+  if (!key) return Status::InvalidArgument("missing \"key\" (a string)");
+  if (key_encoding == "base64") {
     auto raw = Base64Decode(*key);
     if (!raw) return Status::InvalidArgument("\"key\" is not base64");
     item->key = std::move(*raw);
+  } else if (!key_encoding || key_encoding == "text") {
+    item->key = std::move(*key);
   } else {
-    item->key = *key;
+    return Status::InvalidArgument("\"key_encoding\" must be text or base64");
   }
-  const std::string* value = str("value");
-  if (value == nullptr) return Status::InvalidArgument("missing \"value\" (a string)");
-  const std::string* enc = str("encoding");
-  if (enc == nullptr || *enc == "text") {
-    item->value = *value;
-  } else if (*enc == "base64") {
+  if (!value) return Status::InvalidArgument("missing \"value\" (a string)");
+  if (!encoding || encoding == "text") {
+    item->value = std::move(*value);
+  } else if (encoding == "base64") {
     auto raw = Base64Decode(*value);
     if (!raw) return Status::InvalidArgument("\"value\" is not base64");
     item->value = std::move(*raw);
   } else {
     return Status::InvalidArgument("\"encoding\" must be text or base64");
   }
-  if (const std::string* ct = str("content_type")) item->options.content_type = *ct;
-  if (auto it = j.find("ttl_ms"); it != j.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<int64_t>() <= 0) {
-      return Status::InvalidArgument("\"ttl_ms\" must be a positive integer");
-    }
-    item->options.ttl_ms = it->get<int64_t>();
+  if (content_type) item->options.content_type = std::move(*content_type);
+  if (ttl_ms) item->options.ttl_ms = *ttl_ms;
+  if (int(if_absent) + int(if_exists) + int(if_match.has_value()) > 1) {
+    return Status::InvalidArgument("at most one condition per item");
   }
-  int conditions = 0;
-  if (j.value("if_absent", false) == true) {
-    item->options.condition = store::Condition::IfAbsent();
-    ++conditions;
-  }
-  if (j.value("if_exists", false) == true) {
-    item->options.condition = store::Condition::IfExists();
-    ++conditions;
-  }
-  if (const std::string* etag = str("if_match")) {
-    uint64_t rev = 0;
-    std::string_view e = *etag;
+  if (if_absent) item->options.condition = store::Condition::IfAbsent();
+  if (if_exists) item->options.condition = store::Condition::IfExists();
+  if (if_match) {
+    std::string_view e = *if_match;
     if (e.size() >= 2 && e.front() == '"' && e.back() == '"') e = e.substr(1, e.size() - 2);
-    if (e.empty() || e.find_first_not_of("0123456789") != std::string_view::npos) {
+    uint64_t rev = 0;
+    auto [end, ec] = std::from_chars(e.data(), e.data() + e.size(), rev);
+    if (e.empty() || ec != std::errc() || end != e.data() + e.size()) {
       return Status::InvalidArgument("\"if_match\" must be an ETag");
     }
-    rev = std::stoull(std::string(e));
     item->options.condition = store::Condition::IfMatch(rev);
-    ++conditions;
   }
-  if (conditions > 1) return Status::InvalidArgument("at most one condition per item");
   return Status::Ok();
 }
 
@@ -89,7 +131,7 @@ HttpResponse NativeApi::Batch(const HttpRequest& request, const NamespaceRef& ns
                                " items");
     }
     store::BatchPut item;
-    Status s = DecodeItem(Json::parse(line, nullptr, false), &item);
+    Status s = DecodeItem(line, &item);
     if (!s.ok()) {
       return ErrorResponse(400, "BAD_REQUEST",
                            "line " + std::to_string(line_no) + ": " + s.message());

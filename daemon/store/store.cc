@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 #include <rocksdb/db.h>
@@ -684,18 +685,40 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
   const int64_t now = clock_->NowMs();
 
   // Plan every item against the state the earlier items of the batch leave.
-  std::map<std::string_view, std::optional<Record>> state;  // by data key
+  // The stored records come from the cache, the rest in one MultiGet.
+  std::unordered_map<std::string_view, std::optional<Record>> state;  // by data key
+  state.reserve(items.size());
+  std::vector<rocksdb::Slice> misses;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!outcome[i].ok()) continue;
+    auto [it, inserted] = state.try_emplace(dkeys[i]);
+    if (!inserted) continue;
+    if (std::string_view cached; cache_.Find(KeyLocks::HashOf(dkeys[i]), dkeys[i], &cached)) {
+      it->second = DecodeRecord(cached);
+      if (!it->second) return Status::Corruption("stored record is damaged");
+    } else {
+      misses.push_back(ToSlice(dkeys[i]));
+    }
+  }
+  if (!misses.empty()) {
+    std::vector<rocksdb::PinnableSlice> values(misses.size());
+    std::vector<rocksdb::Status> statuses(misses.size());
+    db_->MultiGet(rocksdb::ReadOptions(), data_, misses.size(), misses.data(), values.data(),
+                  statuses.data());
+    for (size_t k = 0; k < misses.size(); ++k) {
+      if (statuses[k].IsNotFound()) continue;
+      if (!statuses[k].ok()) return FromRocks(statuses[k], "read failed");
+      std::optional<Record>& slot = state[ToView(misses[k])];
+      slot = DecodeRecord(ToView(values[k]));
+      if (!slot) return Status::Corruption("stored record is damaged");
+    }
+  }
   std::vector<Planned> plans(items.size());
   UsageCounters total;
   uint64_t revisions = 0;
   for (size_t i = 0; i < items.size(); ++i) {
     if (!outcome[i].ok()) continue;
     auto it = state.find(dkeys[i]);
-    if (it == state.end()) {
-      std::optional<Record> stored;
-      if (Status s = GetRecord(dkeys[i], &stored); !s.ok()) return s;
-      it = state.emplace(dkeys[i], std::move(stored)).first;
-    }
     Planned& p = plans[i];
     p.stored = it->second;
     const BatchPut& item = items[i];
@@ -717,9 +740,12 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
 
   const uint64_t first = revs_.Begin(revisions);
   uint64_t rev = first;
-  rocksdb::WriteBatch b;
+  size_t batch_bytes = 64;
+  for (const BatchPut& item : items) batch_bytes += 2 * (item.key.size() + item.value.size()) + 128;
+  rocksdb::WriteBatch b(batch_bytes);  // record and event per item, grown once
   uint64_t expired = 0;
-  std::map<std::string_view, const Record*> written;  // by data key, as assembled
+  std::unordered_map<std::string_view, const Record*> written;  // by data key, as assembled
+  written.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     if (!outcome[i].ok()) continue;
     // After an earlier item on the same key, this one updates what it wrote.

@@ -9,18 +9,6 @@
 namespace kv::cli {
 namespace {
 
-TEST_CASE("IsValidUtf8 accepts UTF-8 and refuses the rest", "[unit]") {
-  CHECK(IsValidUtf8(""));
-  CHECK(IsValidUtf8("plain"));
-  CHECK(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
-  CHECK(IsValidUtf8(std::string("nul\0inside", 10)));
-  CHECK_FALSE(IsValidUtf8("\xFF"));
-  CHECK_FALSE(IsValidUtf8("\xC3"));              // truncated
-  CHECK_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong
-  CHECK_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
-  CHECK_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // past U+10FFFF
-}
-
 TEST_CASE("IsJsonContentType", "[unit]") {
   CHECK(IsJsonContentType("application/json"));
   CHECK(IsJsonContentType("Application/JSON; charset=utf-8"));
@@ -82,24 +70,6 @@ TEST_CASE("PutKey and PutValue", "[unit]") {
   PutKey(b, "k");
   PutValue(b, "[1]", "application/json", /*omit_json_encoding=*/true);
   CHECK(b.Done() == R"({"key":"k","value":[1]})");
-}
-
-TEST_CASE("ForEachMember gives each member's raw text", "[unit]") {
-  std::vector<std::pair<std::string, std::string>> members;
-  std::string text =
-      R"( {"key":"a\"b", "v\u0061lue" : {"x": [1, "}"]} , "n":-1.5e3,"t":true,"s":"q\"}"} )";
-  REQUIRE(ForEachMember(text, [&](const std::string& name, std::string_view raw) {
-    members.emplace_back(name, std::string(raw));
-  }));
-  REQUIRE(members.size() == 5);
-  CHECK(members[0] == std::pair<std::string, std::string>{"key", R"("a\"b")"});
-  CHECK(members[1] == std::pair<std::string, std::string>{"value", R"({"x": [1, "}"]})"});
-  CHECK(members[2].second == "-1.5e3");
-  CHECK(members[3].second == "true");
-  CHECK(members[4].second == R"("q\"}")");
-  CHECK(ForEachMember("{}", [](const std::string&, std::string_view) {}));
-  CHECK_FALSE(ForEachMember("[1,2]", [](const std::string&, std::string_view) {}));
-  CHECK_FALSE(ForEachMember(R"({"a":1)", [](const std::string&, std::string_view) {}));
 }
 
 }  // namespace

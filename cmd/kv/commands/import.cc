@@ -13,6 +13,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -20,26 +21,49 @@
 #include "cmd/kv/commands/commands.h"
 #include "cmd/kv/json_text.h"
 #include "common/base64.h"
+#include "common/json_flat.h"
 #include "common/units.h"
 
 namespace kv::cli {
 
 Status ParseImportLine(std::string_view line, ImportRecord* record) {
   *record = ImportRecord{};
-  auto doc = nlohmann::json::parse(line, nullptr, false);
-  if (doc.is_discarded()) return Status::InvalidArgument("not valid JSON");
-  if (!doc.is_object()) return Status::InvalidArgument("expected a JSON object");
-
-  auto key = doc.find("key");
-  if (key == doc.end() || !key->is_string()) {
-    return Status::InvalidArgument("missing \"key\" (a string)");
+  // The members, as scanned (no tree: an import reads millions of lines). A
+  // repeated name: the last one counts, as in a JSON parser.
+  struct Seen {
+    json::Kind kind = json::Kind::kNull;
+    std::string raw, text;
+  };
+  std::optional<Seen> key, key_encoding, value, content_type, encoding, ttl_ms, ttl;
+  const std::string error = json::ScanObject(line, [&](const json::Member& m) {
+    std::optional<Seen>* slot = m.name == "key"            ? &key
+                                : m.name == "key_encoding" ? &key_encoding
+                                : m.name == "value"        ? &value
+                                : m.name == "content_type" ? &content_type
+                                : m.name == "encoding"     ? &encoding
+                                : m.name == "ttl_ms"       ? &ttl_ms
+                                : m.name == "ttl"          ? &ttl
+                                                           : nullptr;
+    if (slot == nullptr) return;
+    Seen& seen = slot->emplace();
+    seen.kind = m.kind;
+    seen.raw.assign(m.raw);
+    seen.text.assign(m.text);
+  });
+  if (!error.empty()) {
+    auto doc = nlohmann::json::parse(line, nullptr, false);
+    return Status::InvalidArgument(doc.is_discarded() ? "not valid JSON" : "expected a JSON object");
   }
-  record->key = key->get<std::string>();
-  if (auto ke = doc.find("key_encoding"); ke != doc.end() && !ke->is_null()) {
-    if (!ke->is_string() || (*ke != "base64" && *ke != "text")) {
+  auto present = [](const std::optional<Seen>& m) { return m && m->kind != json::Kind::kNull; };
+  auto is_string = [](const std::optional<Seen>& m) { return m && m->kind == json::Kind::kString; };
+
+  if (!is_string(key)) return Status::InvalidArgument("missing \"key\" (a string)");
+  record->key = std::move(key->text);
+  if (present(key_encoding)) {
+    if (!is_string(key_encoding) || (key_encoding->text != "base64" && key_encoding->text != "text")) {
       return Status::InvalidArgument("\"key_encoding\" must be \"base64\" or \"text\"");
     }
-    if (*ke == "base64") {
+    if (key_encoding->text == "base64") {
       std::optional<std::string> decoded = Base64Decode(record->key);
       if (!decoded) return Status::InvalidArgument("\"key\" is not base64");
       record->key = std::move(*decoded);
@@ -47,63 +71,57 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
   }
   if (record->key.empty()) return Status::InvalidArgument("empty \"key\"");
 
-  auto value = doc.find("value");
-  if (value == doc.end()) return Status::InvalidArgument("missing \"value\"");
+  if (!value) return Status::InvalidArgument("missing \"value\"");
 
   bool has_type = false;
-  if (auto ct = doc.find("content_type"); ct != doc.end() && !ct->is_null()) {
-    if (!ct->is_string()) return Status::InvalidArgument("\"content_type\" must be a string");
-    record->content_type = ct->get<std::string>();
+  if (present(content_type)) {
+    if (!is_string(content_type)) return Status::InvalidArgument("\"content_type\" must be a string");
+    record->content_type = std::move(content_type->text);
     has_type = true;
   }
 
-  std::string encoding;
-  if (auto enc = doc.find("encoding"); enc != doc.end() && !enc->is_null()) {
-    if (!enc->is_string() || (*enc != "json" && *enc != "text" && *enc != "base64")) {
+  std::string how;
+  if (present(encoding)) {
+    if (!is_string(encoding) ||
+        (encoding->text != "json" && encoding->text != "text" && encoding->text != "base64")) {
       return Status::InvalidArgument("\"encoding\" must be \"json\", \"text\" or \"base64\"");
     }
-    encoding = enc->get<std::string>();
+    how = encoding->text;
   } else {
     // No encoding: a string is text unless the content type says JSON.
     bool json_type = has_type && IsJsonContentType(record->content_type);
-    encoding = value->is_string() && !json_type ? "text" : "json";
+    how = is_string(value) && !json_type ? "text" : "json";
   }
 
-  if (encoding == "text") {
-    if (!value->is_string()) return Status::InvalidArgument("a text \"value\" must be a string");
-    record->value = value->get<std::string>();
+  if (how == "text") {
+    if (!is_string(value)) return Status::InvalidArgument("a text \"value\" must be a string");
+    record->value = std::move(value->text);
     if (!has_type) record->content_type = DefaultContentType(record->value);
-  } else if (encoding == "base64") {
-    if (!value->is_string()) return Status::InvalidArgument("a base64 \"value\" must be a string");
-    std::optional<std::string> decoded = Base64Decode(value->get<std::string>());
+  } else if (how == "base64") {
+    if (!is_string(value)) return Status::InvalidArgument("a base64 \"value\" must be a string");
+    std::optional<std::string> decoded = Base64Decode(value->text);
     if (!decoded) return Status::InvalidArgument("\"value\" is not base64");
     record->value = std::move(*decoded);
     if (!has_type) record->content_type = "application/octet-stream";
   } else {
     // The value's own text, so that its bytes survive export and import.
-    std::string_view raw;
-    bool found = false;
-    ForEachMember(line, [&](const std::string& name, std::string_view text) {
-      if (name == "value") {
-        raw = text;
-        found = true;
-      }
-    });
-    record->value = found ? std::string(raw) : value->dump();
+    record->value = std::move(value->raw);
     if (!has_type) record->content_type = "application/json";
   }
 
-  auto ttl_ms = doc.find("ttl_ms");
-  auto ttl = doc.find("ttl");
-  if (ttl_ms != doc.end() && !ttl_ms->is_null()) {
-    if (!ttl_ms->is_number_integer() || ttl_ms->get<int64_t>() < 0) {
+  if (present(ttl_ms)) {
+    int64_t ms = 0;
+    json::Member m;
+    m.kind = ttl_ms->kind;
+    m.raw = ttl_ms->raw;
+    if (!json::ParseInt64(m, &ms) || ms < 0) {
       return Status::InvalidArgument("\"ttl_ms\" must be an integer >= 0");
     }
-    record->ttl_ms = ttl_ms->get<int64_t>();
-    record->expired = record->ttl_ms == 0;
-  } else if (ttl != doc.end() && !ttl->is_null()) {
-    if (!ttl->is_string()) return Status::InvalidArgument("\"ttl\" must be a duration string");
-    Result<int64_t> ms = ParseDurationMs(ttl->get<std::string>());
+    record->ttl_ms = ms;
+    record->expired = ms == 0;
+  } else if (present(ttl)) {
+    if (!is_string(ttl)) return Status::InvalidArgument("\"ttl\" must be a duration string");
+    Result<int64_t> ms = ParseDurationMs(ttl->text);
     if (!ms.ok()) return Status::InvalidArgument("bad \"ttl\": " + ms.status().message());
     record->ttl_ms = *ms;
   }
@@ -387,37 +405,35 @@ bool LooksLikeRecord(std::string_view line) {
 }
 
 Status ImportObject(const std::string& text, Importer& importer) {
-  auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  // Checked whole first: a bad input writes nothing.
+  if (!json::ScanObject(text, [](const json::Member&) {}).empty()) {
     return Status::InvalidArgument(
         "line 1: the input is neither NDJSON records ({\"key\":...,\"value\":...} per line) nor "
         "a JSON object of key -> value");
   }
   Status error;
-  bool ok = ForEachMember(text, [&](const std::string& name, std::string_view raw) {
+  json::ScanObject(text, [&](const json::Member& m) {
     if (!error.ok()) return;
-    if (name.empty()) {
+    if (m.name.empty()) {
       error = Status::InvalidArgument("an empty key in the input object");
       return;
     }
     ImportRecord record;
-    record.key = name;
-    if (!raw.empty() && raw.front() == '"') {
-      record.value = nlohmann::json::parse(raw, nullptr, false).get<std::string>();
+    record.key.assign(m.name);
+    if (m.kind == json::Kind::kString) {
+      record.value.assign(m.text);
       record.content_type = DefaultContentType(record.value);
     } else {
-      if (raw.find_first_of("\r\n") == std::string_view::npos) {
-        record.value = std::string(raw);
+      if (m.raw.find_first_of("\r\n") == std::string_view::npos) {
+        record.value.assign(m.raw);
       } else {
-        record.value = nlohmann::ordered_json::parse(raw, nullptr, false).dump();
+        record.value = nlohmann::ordered_json::parse(m.raw).dump();
       }
       record.content_type = "application/json";
     }
     importer.Add(std::move(record), 1);
   });
-  if (!error.ok()) return error;
-  if (!ok) return Status::InvalidArgument("line 1: cannot read the input object");
-  return Status::Ok();
+  return error;
 }
 
 }  // namespace

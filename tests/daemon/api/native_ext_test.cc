@@ -498,6 +498,27 @@ TEST_CASE_METHOD(ApiFixture, "POST /v1/batch refuses a bad line and writes nothi
   CHECK(Call("GET", "/v1/kv/a").status == 404);
   CHECK(Call("POST", "/v1/batch", "not json", {}).status == 400);
   CHECK(Call("GET", "/v1/batch").status == 405);
+  // Each bad line is named with what is wrong with it, and nothing lands.
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"key":"a","value":"1"} trailing)",
+       "line 1: not a JSON object (unexpected text after the object at byte 25)"},
+      {R"({"key":"a","value":1})", "line 1: \"value\" must be a string"},
+      {R"({"key":"a","value":"1","if_absent":"yes"})", "line 1: \"if_absent\" must be true or false"},
+      {R"({"key":"a","value":"1","ttl_ms":1.5})", "line 1: \"ttl_ms\" must be a positive integer"},
+      {R"({"key":"a","value":"1","ttl_ms":0})", "line 1: \"ttl_ms\" must be a positive integer"},
+      {R"({"key":"a","value":"1","if_absent":true,"if_match":"3"})", "line 1: at most one condition per item"},
+      {R"({"key":"a","value":"1","if_match":"3x"})", "line 1: \"if_match\" must be an ETag"},
+      {R"({"key":"a","value":"1","encoding":"hex"})", "line 1: \"encoding\" must be text or base64"},
+      {R"({"key":"a","value":"*","encoding":"base64"})", "line 1: \"value\" is not base64"},
+      {"{\"key\":\"a\",\"value\":\"\xff\"}", "line 1: not a JSON object (string is not valid UTF-8 at byte 21)"},
+  };
+  for (const auto& [line, error] : bad) {
+    HttpResponse b = Call("POST", "/v1/batch", line, {});
+    INFO(line);
+    CHECK(b.status == 400);
+    CHECK(BodyJson(b)["error"] == error);
+  }
+  CHECK(Call("GET", "/v1/kv/a").status == 404);
 }
 
 }  // namespace

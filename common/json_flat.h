@@ -1,0 +1,61 @@
+// json_flat: reading and writing one JSON object's members without building
+// a tree, for the paths that handle many small objects: `kv import` reading
+// NDJSON lines, the client writing POST /v1/batch items, and kvd reading
+// them. A DOM parser (nlohmann) spends most of its time allocating nodes and
+// strings; these lines need only their members' names and values.
+//
+// ScanObject is strict: it accepts exactly the texts RFC 8259 calls one JSON
+// object (optionally after a UTF-8 byte order mark, with whitespace around),
+// nested values included, and gives a one-line reason otherwise. A string
+// must be well-formed UTF-8, escapes included (a \u escape of a lone
+// surrogate is refused).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace kv::json {
+
+enum class Kind { kString, kNumber, kTrue, kFalse, kNull, kObject, kArray };
+
+struct Member {
+  std::string_view name;  // decoded
+  Kind kind = Kind::kNull;
+  std::string_view raw;   // the value's exact text in the input
+  std::string_view text;  // kString: the decoded string; else empty
+};
+
+// Calls visit(const Member&) for each member of the object in `text`, in
+// order (a repeated name is visited each time). The views in a Member are
+// valid during the call only. Returns an empty string when `text` is a valid
+// JSON object, else why not ("expected ':' at byte 7"); members before the
+// error may have been visited.
+class MemberVisitor {
+ public:
+  virtual ~MemberVisitor() = default;
+  virtual void Visit(const Member& member) = 0;
+};
+std::string ScanObject(std::string_view text, MemberVisitor& visitor);
+
+template <class F>
+std::string ScanObject(std::string_view text, F&& visit) {
+  struct Adapter final : MemberVisitor {
+    explicit Adapter(F& fn) : f(fn) {}
+    void Visit(const Member& m) override { f(m); }
+    F& f;
+  };
+  Adapter adapter(visit);
+  return ScanObject(text, static_cast<MemberVisitor&>(adapter));
+}
+
+// A JSON integer member (no fraction or exponent) that fits int64_t.
+bool ParseInt64(const Member& member, int64_t* out);
+
+// Appends `s` as a quoted JSON string. REQUIRES: IsValidUtf8(s) (callers
+// carry other bytes as base64).
+void AppendQuoted(std::string& out, std::string_view s);
+
+}  // namespace kv::json

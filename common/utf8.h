@@ -1,0 +1,13 @@
+// UTF-8 well-formedness, shared by kv, its client library and kvd: which
+// bytes can travel as JSON text and which need base64.
+#pragma once
+
+#include <string_view>
+
+namespace kv {
+
+// True when `s` is well-formed UTF-8 (RFC 3629): no overlong forms, no
+// surrogates, no code points past U+10FFFF.
+bool IsValidUtf8(std::string_view s);
+
+}  // namespace kv

@@ -1,0 +1,25 @@
+#include "common/utf8.h"
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+namespace kv {
+
+TEST_CASE("IsValidUtf8 accepts UTF-8 and refuses the rest", "[unit]") {
+  CHECK(IsValidUtf8("sixteen ascii by"));
+  CHECK_FALSE(IsValidUtf8("ascii for a while\xFF"));
+  CHECK_FALSE(IsValidUtf8("ascii for a while\xE2\x82"));  // truncated after the fast path
+  CHECK(IsValidUtf8("ascii for a while \xE2\x82\xAC and more ascii"));
+  CHECK(IsValidUtf8(""));
+  CHECK(IsValidUtf8("plain"));
+  CHECK(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));
+  CHECK(IsValidUtf8(std::string("nul\0inside", 10)));
+  CHECK_FALSE(IsValidUtf8("\xFF"));
+  CHECK_FALSE(IsValidUtf8("\xC3"));              // truncated
+  CHECK_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong
+  CHECK_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
+  CHECK_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // past U+10FFFF
+}
+
+}  // namespace kv
