@@ -326,6 +326,10 @@ Status Store::Impl::OpenDatabase() {
   data_cf.table_factory = table_factory;
   data_cf.compaction_filter_factory = std::make_shared<TtlFilterFactory>(clock_);
   data_cf.periodic_compaction_seconds = opt_.periodic_compaction_seconds;
+  // A bloom filter over the memtable's keys: the read before a write of a
+  // new key (every key of an import) skips the skiplist search.
+  data_cf.memtable_whole_key_filtering = true;
+  data_cf.memtable_prefix_bloom_size_ratio = 0.02;
   rocksdb::ColumnFamilyOptions meta_cf;
   meta_cf.merge_operator = std::make_shared<UsageAddOperator>();
   rocksdb::ColumnFamilyOptions plain_cf;
@@ -689,11 +693,15 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
   std::unordered_map<std::string_view, std::optional<Record>> state;  // by data key
   state.reserve(items.size());
   std::vector<rocksdb::Slice> misses;
+  // Keys the cache held: only those need dropping from it after the write
+  // (with their stripes locked throughout, no reader can cache the others).
+  std::vector<char> was_cached(items.size(), 0);
   for (size_t i = 0; i < items.size(); ++i) {
     if (!outcome[i].ok()) continue;
     auto [it, inserted] = state.try_emplace(dkeys[i]);
     if (!inserted) continue;
     if (std::string_view cached; cache_.Find(KeyLocks::HashOf(dkeys[i]), dkeys[i], &cached)) {
+      was_cached[i] = 1;
       it->second = DecodeRecord(cached);
       if (!it->second) return Status::Corruption("stored record is damaged");
     } else {
@@ -763,7 +771,7 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
   Status s = Write(&b);
   revs_.End(first);
   for (size_t i = 0; i < items.size(); ++i) {
-    if (outcome[i].ok()) cache_.Erase(KeyLocks::HashOf(dkeys[i]), dkeys[i]);
+    if (was_cached[i]) cache_.Erase(KeyLocks::HashOf(dkeys[i]), dkeys[i]);
   }
   if (!s.ok()) {
     Release(ns, total.keys, total.bytes);
