@@ -11,11 +11,12 @@
 // Thread-safety: all methods may be called from any thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <mutex>
+#include <vector>
 
 namespace kv::store {
 
@@ -32,16 +33,18 @@ class RevisionSequencer {
     std::lock_guard<std::mutex> l(mu_);
     uint64_t first = next_;
     next_ += n;
-    in_flight_.emplace(first, n);
+    in_flight_.push_back(first);  // firsts grow, so the vector stays sorted
     return first;
   }
   void End(uint64_t first) {
+    bool wake;
     {
       std::lock_guard<std::mutex> l(mu_);
-      in_flight_.erase(first);
-      committed_ = in_flight_.empty() ? next_ - 1 : in_flight_.begin()->first - 1;
+      in_flight_.erase(std::find(in_flight_.begin(), in_flight_.end(), first));
+      committed_ = in_flight_.empty() ? next_ - 1 : in_flight_.front() - 1;
+      wake = waiters_ > 0;
     }
-    cv_.notify_all();
+    if (wake) cv_.notify_all();
   }
   uint64_t Committed() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -54,7 +57,9 @@ class RevisionSequencer {
   }
   uint64_t WaitAbove(uint64_t after, int64_t timeout_ms) const {
     std::unique_lock<std::mutex> l(mu_);
+    ++waiters_;
     cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] { return committed_ > after; });
+    --waiters_;
     return committed_;
   }
 
@@ -63,7 +68,10 @@ class RevisionSequencer {
   mutable std::condition_variable cv_;
   uint64_t next_ = 1;
   uint64_t committed_ = 0;
-  std::map<uint64_t, uint64_t> in_flight_;  // first revision -> count
+  // The first revision of each batch in flight, in order: a handful (one
+  // per writing thread), and no allocation per write once grown.
+  std::vector<uint64_t> in_flight_;
+  mutable int waiters_ = 0;
 };
 
 }  // namespace kv::store

@@ -646,7 +646,8 @@ Result<WriteResult> Store::Impl::Apply(std::string_view ns, std::string_view key
 
   const uint64_t first = revs_.Begin(p.expired ? 2 : 1);
   uint64_t rev = first;
-  rocksdb::WriteBatch b;
+  // Room for the record and its event (each holds the value), grown once.
+  rocksdb::WriteBatch b(2 * (dkey.size() + p.mutation.record.value.size()) + 256);
   std::string encoded;
   WriteResult result = AppendPlanned(&b, ns, key, dkey, &p, &rev, now, return_value, &encoded);
   if (p.delta.keys != 0 || p.delta.bytes != 0) {
