@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/run.sh BUILD_DIR [WHICH...]: runs the benchmarks against a Release
-# build. WHICH: store (store vs raw RocksDB), http (kvd vs Redis); default all.
+# build. WHICH: store (store vs raw RocksDB), http (kvd vs Redis), cli;
+# default those three. soak (bench/soak.sh: 10 minutes of load, many
+# connections) runs only when asked for.
 # Figures on a shared 2-core machine are noisy: read them as ratios within
 # one run, and run twice before believing a difference under 1.5x.
 set -euo pipefail
-BUILD_DIR=${1:?usage: bench/run.sh BUILD_DIR [store|http]...}
+BUILD_DIR=${1:?usage: bench/run.sh BUILD_DIR [store|http|cli|soak]...}
 shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 which=("$@")
@@ -23,6 +25,9 @@ for w in "${which[@]}"; do
     cli)
       "$HERE/kv_cli_vs_peers.sh" "$BUILD_DIR"
       ;;
-    *) echo "bench: unknown benchmark '$w' (store, http, cli)" >&2; exit 2 ;;
+    soak)
+      "$HERE/soak.sh" "$BUILD_DIR"
+      ;;
+    *) echo "bench: unknown benchmark '$w' (store, http, cli, soak)" >&2; exit 2 ;;
   esac
 done

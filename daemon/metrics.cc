@@ -1,6 +1,7 @@
 #include "daemon/metrics.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace kv::daemon {
 namespace {
@@ -118,6 +119,21 @@ std::string Metrics::Render() const {
     if (g.wal_syncs_total) {
       AppendHeader(&out, "kvd_wal_syncs_total", "counter", "Write-ahead log syncs.");
       AppendSample(&out, "kvd_wal_syncs_total", *g.wal_syncs_total);
+    }
+    const std::pair<const char*, const std::optional<uint64_t>*> parts[] = {
+        {"memtables", &g.memtable_bytes},
+        {"block_cache", &g.block_cache_bytes},
+        {"table_readers", &g.table_reader_bytes}};
+    bool header = false;
+    for (const auto& [part, value] : parts) {
+      if (!*value) continue;
+      if (!header) {
+        AppendHeader(&out, "kvd_rocksdb_memory_bytes", "gauge",
+                     "Memory RocksDB holds: memtables, block cache, table readers.");
+        header = true;
+      }
+      out.append("kvd_rocksdb_memory_bytes{part=\"").append(part).append("\"} ");
+      out.append(std::to_string(**value)).append("\n");
     }
   }
   return out;

@@ -7,6 +7,8 @@
 //   kvd_http_connections_rejected_total         counter (over the cap)
 //   kvd_keys, kvd_bytes, kvd_namespaces         gauges, read from the store
 //   kvd_expired_keys_total, kvd_wal_syncs_total counters, when the store has them
+//   kvd_rocksdb_memory_bytes{part}              gauge: memtables, block_cache,
+//                                               table_readers (when the store has them)
 //
 // Routes are the handlers' route templates ("/v1/kv/{key}"), never raw paths,
 // so the number of series stays bounded; after kMaxRoutes distinct routes the
@@ -36,6 +38,10 @@ struct StoreGauges {
   uint64_t namespaces = 0;
   std::optional<uint64_t> expired_total;  // keys removed by expiry so far
   std::optional<uint64_t> wal_syncs_total;
+  // kvd_rocksdb_memory_bytes{part=...}, when the store has them.
+  std::optional<uint64_t> memtable_bytes;
+  std::optional<uint64_t> block_cache_bytes;
+  std::optional<uint64_t> table_reader_bytes;
 };
 
 class Metrics {

@@ -17,6 +17,7 @@
 // everything else goes to the log.
 #include <pwd.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,7 +87,7 @@ struct Flags {
   std::string read_timeout;
   std::string write_timeout;
   std::string drain_timeout;
-  size_t max_connections = 1024;
+  size_t max_connections = ServerOptions{}.max_connections;
   std::string webhook_timeout;
   std::string webhook_retry_max;
   std::string webhook_retry_min;  // hidden
@@ -308,6 +309,43 @@ Status UseActivatedSockets(const std::vector<ActivatedSocket>& sockets, bool no_
   return Status::Ok();
 }
 
+// Descriptors kept for everything but client connections: the database's
+// files, the listeners, webhook deliveries, the log, and connections being
+// refused with 503.
+constexpr size_t kReservedFiles = 256;
+
+// Raises the soft limit on open files to the hard limit (each connection is
+// a descriptor, and the soft limit of 1024 common on desktops would stop kvd
+// far short of its connection cap), then keeps the cap within what the limit
+// allows: a connection over the cap is answered 503 at once, while one over
+// the descriptor limit would wait in the listen queue. A cap given
+// explicitly is kept, with a warning.
+void FitConnectionCap(bool explicit_cap, ServerOptions* server) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  // Beyond fs.nr_open (1Mi by default) setrlimit fails; so does RLIM_INFINITY.
+  const rlim_t ceiling = std::min<rlim_t>(limit.rlim_max, rlim_t{1} << 20);
+  if (limit.rlim_cur < ceiling) {
+    rlimit raised = limit;
+    raised.rlim_cur = ceiling;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit.rlim_cur = ceiling;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return;
+  const size_t files = limit.rlim_cur;
+  const size_t room = files > 2 * kReservedFiles ? files - kReservedFiles : files / 2;
+  if (server->max_connections <= room) return;
+  if (explicit_cap) {
+    logging::Warn("--max-connections " + std::to_string(server->max_connections) +
+                  " is more than the open files limit of " + std::to_string(files) +
+                  " allows: connections past about " + std::to_string(room) +
+                  " will wait until others close (raise it with ulimit -Hn or LimitNOFILE=)");
+    return;
+  }
+  logging::Info("open files limited to " + std::to_string(files) + ": at most " +
+                std::to_string(room) + " connections");
+  server->max_connections = std::max<size_t>(room, 1);
+}
+
 // mkdir -p, new directories 0700: the data is the user's alone.
 Status MakeDataDir(const std::string& dir) {
   std::string partial;
@@ -406,22 +444,25 @@ void AddFlags(CLI::App& app, Flags& f) {
                  "(repeatable)")
       ->envname("KVD_WEBHOOK_ALLOW");
 
+  // Connections: kvd(8), LIMITS.
+  app.add_option("--max-connections", f.max_connections,
+                 "Open connections at most, both listeners together (default: 10000; fewer "
+                 "when the open files limit is lower)")
+      ->envname("KVD_MAX_CONNECTIONS");
+  app.add_option("--idle-timeout", f.idle_timeout,
+                 "Close a keep-alive connection idle this long (default: 60s)")
+      ->envname("KVD_IDLE_TIMEOUT");
+  app.add_option("--read-timeout", f.read_timeout,
+                 "Time allowed to receive one whole request (default: 30s)")
+      ->envname("KVD_READ_TIMEOUT");
+  app.add_option("--write-timeout", f.write_timeout,
+                 "Time allowed to send one response, or one chunk of a watch (default: 30s)")
+      ->envname("KVD_WRITE_TIMEOUT");
+
   // Hidden knobs, for tests and tuning (group "" hides them from --help).
   app.add_option("--io-threads", f.io_threads, "I/O threads")->envname("KVD_IO_THREADS")->group("");
-  app.add_option("--idle-timeout", f.idle_timeout, "Keep-alive idle timeout")
-      ->envname("KVD_IDLE_TIMEOUT")
-      ->group("");
-  app.add_option("--read-timeout", f.read_timeout, "Time allowed to read one request")
-      ->envname("KVD_READ_TIMEOUT")
-      ->group("");
-  app.add_option("--write-timeout", f.write_timeout, "Time allowed to write one response")
-      ->envname("KVD_WRITE_TIMEOUT")
-      ->group("");
   app.add_option("--drain-timeout", f.drain_timeout, "How long shutdown waits for requests")
       ->envname("KVD_DRAIN_TIMEOUT")
-      ->group("");
-  app.add_option("--max-connections", f.max_connections, "Open connections at most")
-      ->envname("KVD_MAX_CONNECTIONS")
       ->group("");
   app.add_option("--webhook-retry-min", f.webhook_retry_min,
                  "First wait between two attempts at a webhook delivery (default: 1s)")
@@ -524,6 +565,8 @@ int Run(int argc, char** argv) {
     return Fail(code, message);
   };
 
+  FitConnectionCap(app.count("--max-connections") > 0, &config->server);
+
   // Listeners first: "another kvd is already listening" beats "data in use".
   Result<std::unique_ptr<Server>> server = Server::Bind(config->server);
   if (!server.ok()) {
@@ -551,6 +594,9 @@ int Run(int argc, char** argv) {
     store::Store::Counters c = store_ptr->GetCounters();
     g.expired_total = c.expired_total;
     g.wal_syncs_total = c.wal_syncs_total;
+    g.memtable_bytes = c.memtable_bytes;
+    g.block_cache_bytes = c.block_cache_bytes;
+    g.table_reader_bytes = c.table_reader_bytes;
     return g;
   });
 

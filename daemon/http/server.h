@@ -80,8 +80,10 @@ struct ServerOptions {
   int64_t read_timeout_ms = 30'000;
   // For a response, or one chunk of a stream. Default: 30 s.
   int64_t write_timeout_ms = 30'000;
-  // Open connections, both listeners together. Default: 1024.
-  size_t max_connections = 1024;
+  // Open connections, both listeners together; the ones over it get 503.
+  // Default: 10000 (as Redis's maxclients): idle keep-alive connections cost
+  // little, and a local daemon should not refuse a client's pool.
+  size_t max_connections = 10000;
   // How long Shutdown() lets requests in flight finish. Default: 5 s.
   int64_t drain_timeout_ms = 5'000;
 };

@@ -275,6 +275,13 @@ class Store {
   struct Counters {
     uint64_t expired_total = 0;    // keys whose expiry was settled since Open
     uint64_t wal_syncs_total = 0;  // fsyncs of the write-ahead log since Open
+    // Memory RocksDB holds, in bytes: memtables (the active ones and those
+    // waiting to be flushed), the block cache (64 MiB at most), and table
+    // readers (the index and filter blocks of open SST files, outside the
+    // cache; they grow with the data on disk).
+    uint64_t memtable_bytes = 0;
+    uint64_t block_cache_bytes = 0;
+    uint64_t table_reader_bytes = 0;
   };
   Counters GetCounters() const;
 

@@ -34,6 +34,7 @@ TEST_CASE("Metrics renders the Prometheus text format", "[unit]") {
     g.bytes = 700;
     g.namespaces = 2;
     g.expired_total = 3;
+    g.memtable_bytes = 4096;
     return g;
   });
   std::string text = m.Render();
@@ -61,6 +62,9 @@ TEST_CASE("Metrics renders the Prometheus text format", "[unit]") {
   CHECK(text.find("kvd_bytes 700\n") != std::string::npos);
   CHECK(text.find("kvd_expired_keys_total 3\n") != std::string::npos);
   CHECK(text.find("kvd_wal_syncs_total") == std::string::npos);
+  CHECK(text.find("# TYPE kvd_rocksdb_memory_bytes gauge\n") != std::string::npos);
+  CHECK(text.find("kvd_rocksdb_memory_bytes{part=\"memtables\"} 4096\n") != std::string::npos);
+  CHECK(text.find("part=\"block_cache\"") == std::string::npos);
   CHECK(text.back() == '\n');
 }
 
