@@ -273,6 +273,7 @@ class Store::Impl {
   bool loaded_ = false;  // the database was opened and verified as ours
   int64_t last_trim_ms_ = 0;  // guarded by expire_mu_
   std::mutex expire_mu_;      // one ExpireDue at a time
+  std::mutex batch_mu_;       // one PutMany at a time (see PutMany)
 
   mutable std::mutex usage_mu_;
   std::map<std::string, UsageCounters, std::less<>> usage_;
@@ -705,6 +706,10 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
     dkeys[i] = DataKey(ns, items[i].key);
     stripes.push_back(locks_.StripeOf(dkeys[i]));
   }
+  // One batch at a time: two batches span most of the 1024 stripes, and
+  // taking them side by side handed the stripes back and forth, a futex
+  // wait and wake per stripe (12% of kvd's time in an import).
+  std::lock_guard<std::mutex> one_batch(batch_mu_);
   auto held = locks_.LockMany(std::move(stripes));
   const int64_t now = clock_->NowMs();
 

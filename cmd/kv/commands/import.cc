@@ -30,9 +30,11 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
   *record = ImportRecord{};
   // The members, as scanned (no tree: an import reads millions of lines). A
   // repeated name: the last one counts, as in a JSON parser.
+  // Views into the line; a string with escapes is decoded into `owned`.
   struct Seen {
     json::Kind kind = json::Kind::kNull;
-    std::string raw, text;
+    std::string_view raw, text;
+    std::string owned;
   };
   std::optional<Seen> key, key_encoding, value, content_type, encoding, ttl_ms, ttl;
   const std::string error = json::ScanObject(line, [&](const json::Member& m) {
@@ -47,8 +49,14 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
     if (slot == nullptr) return;
     Seen& seen = slot->emplace();
     seen.kind = m.kind;
-    seen.raw.assign(m.raw);
-    seen.text.assign(m.text);
+    seen.raw = m.raw;
+    const bool in_line = m.text.data() >= line.data() && m.text.data() < line.data() + line.size();
+    if (in_line || m.text.empty()) {
+      seen.text = m.text;
+    } else {
+      seen.owned.assign(m.text);
+      seen.text = seen.owned;
+    }
   });
   if (!error.empty()) {
     auto doc = nlohmann::json::parse(line, nullptr, false);
@@ -58,7 +66,7 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
   auto is_string = [](const std::optional<Seen>& m) { return m && m->kind == json::Kind::kString; };
 
   if (!is_string(key)) return Status::InvalidArgument("missing \"key\" (a string)");
-  record->key = std::move(key->text);
+  record->key.assign(key->text);
   if (present(key_encoding)) {
     if (!is_string(key_encoding) || (key_encoding->text != "base64" && key_encoding->text != "text")) {
       return Status::InvalidArgument("\"key_encoding\" must be \"base64\" or \"text\"");
@@ -76,7 +84,7 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
   bool has_type = false;
   if (present(content_type)) {
     if (!is_string(content_type)) return Status::InvalidArgument("\"content_type\" must be a string");
-    record->content_type = std::move(content_type->text);
+    record->content_type.assign(content_type->text);
     has_type = true;
   }
 
@@ -86,7 +94,7 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
         (encoding->text != "json" && encoding->text != "text" && encoding->text != "base64")) {
       return Status::InvalidArgument("\"encoding\" must be \"json\", \"text\" or \"base64\"");
     }
-    how = encoding->text;
+    how.assign(encoding->text);
   } else {
     // No encoding: a string is text unless the content type says JSON.
     bool json_type = has_type && IsJsonContentType(record->content_type);
@@ -95,7 +103,7 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
 
   if (how == "text") {
     if (!is_string(value)) return Status::InvalidArgument("a text \"value\" must be a string");
-    record->value = std::move(value->text);
+    record->value.assign(value->text);
     if (!has_type) record->content_type = DefaultContentType(record->value);
   } else if (how == "base64") {
     if (!is_string(value)) return Status::InvalidArgument("a base64 \"value\" must be a string");
@@ -105,7 +113,7 @@ Status ParseImportLine(std::string_view line, ImportRecord* record) {
     if (!has_type) record->content_type = "application/octet-stream";
   } else {
     // The value's own text, so that its bytes survive export and import.
-    record->value = std::move(value->raw);
+    record->value.assign(value->raw);
     if (!has_type) record->content_type = "application/json";
   }
 
@@ -280,9 +288,10 @@ class Importer {
     for (size_t i = 0; i < sent.size() && i < r->size(); ++i) Count(*sent[i], (*r)[i]);
   }
 
-  client::SetOptions SetOptionsFor(const Item& item) const {
+  // Takes the item's content type: an item is written once.
+  client::SetOptions SetOptionsFor(Item& item) const {
     client::SetOptions set;
-    set.content_type = item.record.content_type;
+    set.content_type = std::move(item.record.content_type);
     set.ttl_ms = item.record.ttl_ms;
     if (options_.if_absent) set.condition.kind = client::Condition::Kind::kIfAbsent;
     return set;
