@@ -9,15 +9,17 @@
 // all workers and checked for well-formed values and exact counts. The watch
 // streams (one over the socket, one over TCP resuming every 2 s) must see
 // every acknowledged write, as its own type (create or update as the write
-// said, delete), in revision order. kvd's memory must be flat after the
-// warm-up, counting out what RocksDB may legitimately still be filling
-// (memtables, block cache, table readers; see RssIsFlat). At the end kvd stops
-// cleanly and `kvd check` finds the data directory consistent. It prints
-// ops/s and p50/p99/max latency per operation; no latency is asserted.
+// said, delete), in revision order. kvd's memory must stay flat once what
+// RocksDB legitimately fills as it warms up is counted out (memtables, block
+// cache, table readers; see RssIsFlat). At the end kvd stops cleanly and
+// `kvd check` finds the data directory consistent. It prints ops/s and
+// p50/p99/max latency per operation; no latency is asserted.
 //
 // KV_SOAK_SECONDS (default 60), KV_SOAK_TCP_CONNECTIONS (32),
 // KV_SOAK_UNIX_CONNECTIONS (8); KV_SOAK_MEMORY_CSV=FILE writes the memory
-// samples there; KV_SOAK_KVD_ENV="NAME=VALUE;..." adds to kvd's environment. bench/soak.sh runs it for 10 minutes.
+// samples there; KV_SOAK_KVD_ENV="NAME=VALUE;..." adds to kvd's environment
+// (an allocator setting, a profiler's preload). bench/soak.sh runs it for
+// 10 minutes.
 #include <signal.h>
 
 #include <array>
@@ -572,35 +574,45 @@ struct MemorySample {
   uint64_t table_readers;
 };
 
-// kvd's RSS, flat after the warm-up: with the run cut in thirds (the first
-// is the warm-up), the largest RSS of the last third is at most 1.2 times
-// the largest of the middle third plus 8 MiB, once both are counted net of
-// the high-water marks so far of what RocksDB is expected to fill while it
-// warms up: its memtables (64 MiB per column family before a flush; memory
-// a flush frees is not always given back to the system, hence high-water
-// marks), its block cache (at most 64 MiB) and its table readers (indexes
-// and filters of SST files, which grow with the event log on disk).
+// kvd's memory, flat once what is expected to grow is counted out: at every
+// sample, kvd's RSS stays within its RSS before the load (the first sample)
+// plus the high-water marks so far of what RocksDB fills as it warms up
+// (memtables: 64 MiB per column family before a flush, and memory a flush
+// frees is not always given back to the system, hence high-water marks; the
+// block cache, at most 64 MiB; table readers, the indexes and filters of the
+// files on disk, which grow with the event log) plus kAllowanceMiB for the
+// rest (the allocator's slack, connection buffers, threads). In runs of 1 to
+// 10 minutes that rest peaked at 20-35 MiB; a leak, or a spike malloc keeps
+// (the usage merges' flush once made one of ~170 MiB), goes past it. The
+// rest's maxima by thirds of the run are reported, not asserted: in a
+// 1-minute run the first memtable flushes (after ~20 s) still move them.
+constexpr double kAllowanceMiB = 64;
+
 struct Flatness {
   bool flat = false;
-  double middle_max_mib = 0, last_max_mib = 0;  // net of RocksDB's part
+  double baseline_mib = 0;  // RSS before the load
+  double rest_max_mib = 0;  // RSS beyond baseline and RocksDB's high-water marks
+  double middle_max_mib = 0, last_max_mib = 0;  // the same in the middle and last thirds
 };
 
 Flatness RssIsFlat(const std::vector<MemorySample>& samples) {
   Flatness f;
   const size_t n = samples.size();
-  if (n < 9) return f;
-  std::vector<double> net(n);
+  if (n < 3) return f;
+  f.baseline_mib = MiB(samples.front().rss);
+  std::vector<double> rest(n);
   uint64_t mem = 0, cache = 0, readers = 0;
   for (size_t i = 0; i < n; ++i) {
     mem = std::max(mem, samples[i].memtables);
     cache = std::max(cache, samples[i].block_cache);
     readers = std::max(readers, samples[i].table_readers);
-    net[i] = MiB(samples[i].rss) - MiB(mem + cache + readers);
+    rest[i] = MiB(samples[i].rss) - MiB(mem + cache + readers) - f.baseline_mib;
   }
-  f.middle_max_mib = *std::max_element(net.begin() + static_cast<long>(n / 3),
-                                       net.begin() + static_cast<long>(2 * n / 3));
-  f.last_max_mib = *std::max_element(net.begin() + static_cast<long>(2 * n / 3), net.end());
-  f.flat = f.last_max_mib <= f.middle_max_mib * 1.2 + 8;
+  f.rest_max_mib = *std::max_element(rest.begin(), rest.end());
+  f.middle_max_mib = *std::max_element(rest.begin() + static_cast<long>(n / 3),
+                                       rest.begin() + static_cast<long>(2 * n / 3));
+  f.last_max_mib = *std::max_element(rest.begin() + static_cast<long>(2 * n / 3), rest.end());
+  f.flat = f.rest_max_mib <= kAllowanceMiB;
   return f;
 }
 
@@ -795,9 +807,10 @@ TEST_CASE("soak: mixed load from many connections, TTLs expiring throughout", "[
               memory.empty() ? 0.0 : MiB(memory.front().rss), MiB(rss_max),
               memory.empty() ? 0.0 : MiB(memory.back().rss), MiB(mem_max), MiB(cache_max),
               MiB(readers_max));
-  std::printf("  RSS net of RocksDB's high-water marks: middle third max %.1f MiB, last third "
-              "max %.1f MiB: %s\n",
-              flat.middle_max_mib, flat.last_max_mib, flat.flat ? "flat" : "GROWING");
+  std::printf("  RSS beyond its %.0f MiB at start and RocksDB's high-water marks: at most "
+              "%.1f MiB (allowed %.0f): %s; middle third %.1f, last third %.1f\n",
+              flat.baseline_mib, flat.rest_max_mib, kAllowanceMiB,
+              flat.flat ? "flat" : "GROWING", flat.middle_max_mib, flat.last_max_mib);
   std::printf("  RSS every 10 s (MiB):");
   for (size_t i = 0; i < memory.size(); i += 10) std::printf(" %.0f", MiB(memory[i].rss));
   std::printf("\n  kvd check: %s", check.err.c_str());
