@@ -119,18 +119,33 @@ std::optional<Record> DecodeRecord(std::string_view bytes, bool with_value) {
   return r;
 }
 
-std::optional<int64_t> RecordExpireAt(std::string_view bytes) {
-  if (bytes.size() < kRecordHeader || static_cast<uint8_t>(bytes[0]) != kRecordVersion) {
+namespace {
+
+// The content type's length when `bytes` has a record's shape (version,
+// header, a content type that fits), as DecodeRecord checks it; nullopt
+// otherwise. The shortcuts below check the same, so that no reader takes a
+// damaged record for a record (the compaction filter would drop one whose
+// garbage looks like a past expiry, before `kvd check` could report it).
+std::optional<uint64_t> RecordContentTypeSize(std::string_view bytes) {
+  if (bytes.size() < kRecordHeader + 8 || static_cast<uint8_t>(bytes[0]) != kRecordVersion) {
     return std::nullopt;
   }
+  uint64_t ct = DecodeFixed64(bytes.data() + kRecordHeader);
+  if (ct > bytes.size() - kRecordHeader - 8) return std::nullopt;
+  return ct;
+}
+
+}  // namespace
+
+std::optional<int64_t> RecordExpireAt(std::string_view bytes) {
+  if (!RecordContentTypeSize(bytes)) return std::nullopt;
   return static_cast<int64_t>(DecodeFixed64(bytes.data() + 1));
 }
 
 std::optional<uint64_t> RecordValueSize(std::string_view bytes) {
-  if (bytes.size() < kRecordHeader + 8) return std::nullopt;
-  uint64_t ct = DecodeFixed64(bytes.data() + kRecordHeader);
-  if (ct > bytes.size() - kRecordHeader - 8) return std::nullopt;
-  return bytes.size() - kRecordHeader - 8 - ct;
+  std::optional<uint64_t> ct = RecordContentTypeSize(bytes);
+  if (!ct) return std::nullopt;
+  return bytes.size() - kRecordHeader - 8 - *ct;
 }
 
 std::string ExpiryKey(int64_t expire_at_ms, std::string_view data_key) {

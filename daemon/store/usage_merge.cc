@@ -13,8 +13,11 @@ bool UsageAddOperator::Merge(const rocksdb::Slice& /*key*/, const rocksdb::Slice
   }
   int64_t dk = 0, db = 0;
   if (DecodeUsage(std::string_view(value.data(), value.size()), &dk, &db)) {
-    keys += dk;
-    bytes += db;
+    // Two's complement addition, wrapping as the encoding does: a damaged
+    // counter or delta gives a wrong sum (kvd check reports it), never
+    // undefined behaviour in a RocksDB thread.
+    keys = static_cast<int64_t>(static_cast<uint64_t>(keys) + static_cast<uint64_t>(dk));
+    bytes = static_cast<int64_t>(static_cast<uint64_t>(bytes) + static_cast<uint64_t>(db));
   }
   *new_value = EncodeUsage(keys, bytes);
   return true;

@@ -157,8 +157,14 @@ Result<Webhook> FromJson(std::string_view definition) {
     if (!it->is_object()) return bad();
     w.payload = *it;
   }
-  w.add_event_data = j.value("add_event_data", false);
-  w.created_at = j.value("created_at", int64_t{0});
+  if (auto it = j.find("add_event_data"); it != j.end()) {
+    if (!it->is_boolean()) return bad();
+    w.add_event_data = it->get<bool>();
+  }
+  if (auto it = j.find("created_at"); it != j.end()) {
+    if (!it->is_number_integer()) return bad();
+    w.created_at = it->get<int64_t>();
+  }
   return w;
 }
 
