@@ -431,7 +431,7 @@ TEST_CASE("webhooks: kvd killed with SIGKILL during delivery loses nothing after
 }
 
 TEST_CASE("webhooks: receivers that hang, reset, answer 500 or answer slowly hold up no write "
-          "and no other webhook; fixed, they get every event in order",
+          "and no other webhook: fixed, they get every event in order",
           "[e2e]") {
   TempDir dir("kv-wh");
   // A long timeout: the hanging receiver's request stays open all along.

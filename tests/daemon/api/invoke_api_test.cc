@@ -78,7 +78,7 @@ TEST_CASE_METHOD(ApiFixture, "invoke: every JSON type round-trips", "[rocksdb]")
   CHECK(Call("GET", "/v1/kv/k10?ns=p").body == R"({"age":30,"name":"John","tags":["a","b"]})");
 }
 
-TEST_CASE_METHOD(ApiFixture, "invoke: TTL in milliseconds; has is false once expired",
+TEST_CASE_METHOD(ApiFixture, "invoke: TTL in milliseconds, has is false once expired",
                  "[rocksdb]") {
   CHECK(Call("POST", "/invoke/p/set", R"({"key": "session", "value": "token123", "ttl": 3600000})",
              kJson)

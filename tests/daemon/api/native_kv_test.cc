@@ -65,7 +65,7 @@ TEST_CASE_METHOD(ApiFixture, "GET of a missing key is keyvalue.dev's 404", "[roc
   CHECK(BodyJson(r)["error"] == "Key not found");
 }
 
-TEST_CASE_METHOD(ApiFixture, "HEAD gives the headers without a body; 404 has no body",
+TEST_CASE_METHOD(ApiFixture, "HEAD gives the headers without a body, 404 has no body",
                  "[rocksdb]") {
   std::string etag = Put("k", "hello", {{"Content-Type", "text/plain"}});
   HttpResponse r = Call("HEAD", "/v1/kv/k");
@@ -129,7 +129,7 @@ TEST_CASE_METHOD(ApiFixture, "bad keys are 400", "[rocksdb]") {
   CHECK(BodyJson(Call("GET", "/v1/keys"))["keys"].size() == 1);
 }
 
-TEST_CASE_METHOD(ApiFixture, "a value over 10 MiB is 413 OBJECT_TOO_LARGE; 10 MiB is fine",
+TEST_CASE_METHOD(ApiFixture, "a value over 10 MiB is 413 OBJECT_TOO_LARGE, 10 MiB is fine",
                  "[rocksdb]") {
   std::string big(kDefaultMaxValueBytes + 1, 'x');
   HttpResponse r = Call("PUT", "/v1/kv/big", big);
@@ -172,7 +172,7 @@ TEST_CASE_METHOD(ApiFixture, "If-Match updates only the current ETag", "[rocksdb
   CHECK(Call("GET", "/v1/kv/missing").status == 404);
 }
 
-TEST_CASE_METHOD(ApiFixture, "If-Match: * needs the key; If-None-Match: * needs its absence",
+TEST_CASE_METHOD(ApiFixture, "If-Match: * needs the key, If-None-Match: * needs its absence",
                  "[rocksdb]") {
   CHECK(Call("PUT", "/v1/kv/k", "x", {{"If-Match", "*"}}).status == 412);
   HttpResponse created = Call("PUT", "/v1/kv/k", "1", {{"If-None-Match", "*"}});

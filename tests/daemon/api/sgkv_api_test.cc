@@ -67,7 +67,7 @@ TEST_CASE_METHOD(ApiFixture, "sgkv: the README's set, get, update and delete", "
   CHECK(Call("DELETE", "/kv/foo", "", kMyApp).status == 204);
 }
 
-TEST_CASE_METHOD(ApiFixture, "sgkv: no TTL reads as null; a TTL runs out", "[rocksdb]") {
+TEST_CASE_METHOD(ApiFixture, "sgkv: no TTL reads as null, a TTL runs out", "[rocksdb]") {
   CHECK(Call("POST", "/kv", R"j({"key":"k","value":"v"})j", WithJsonType()).status == 201);
   CHECK(Body(Call("GET", "/kv/k")) == R"j({"key":"k","value":"v","ttl":null,"expire_at":null})j");
   // The default namespace and app: the native API's default too.
@@ -224,7 +224,7 @@ TEST_CASE("sgkv: DEFAULT_NAMESPACE, DEFAULT_TTL_SECONDS and the limits apply", "
         R"j({"error":"TTL must be between 0 and 100 seconds"})j");
 }
 
-TEST_CASE("sgkv: over TCP the router's auth applies; --no-auth serves tokenless clients",
+TEST_CASE("sgkv: over TCP the router's auth applies, --no-auth serves tokenless clients",
           "[rocksdb]") {
   ApiFixture with_auth;
   HttpResponse refused =

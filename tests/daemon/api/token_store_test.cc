@@ -81,7 +81,7 @@ TEST_CASE("the file holds hashes, never the token, with mode 0600", "[unit]") {
   CHECK(files == 1);
 }
 
-TEST_CASE("tokens survive a reopen; list shows no secret; revoke works at once", "[unit]") {
+TEST_CASE("tokens survive a reopen, list shows no secret, revoke works at once", "[unit]") {
   kv::testing::TempDir dir;
   std::string path = dir.Sub("tokens.json");
   std::string a, b, a_id;

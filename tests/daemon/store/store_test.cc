@@ -35,7 +35,7 @@ TEST_CASE_METHOD(StoreFixture, "content type defaults to octet-stream", "[rocksd
   CHECK(store->Get("ns", "k")->content_type == "application/octet-stream");
 }
 
-TEST_CASE_METHOD(StoreFixture, "every write gets the next revision; overwrite keeps creation",
+TEST_CASE_METHOD(StoreFixture, "every write gets the next revision, overwrite keeps creation",
                  "[rocksdb]") {
   auto a = Set("a", "1");
   auto b = Set("b", "1");
@@ -128,7 +128,7 @@ TEST_CASE_METHOD(StoreFixture, "if-match compares the ETag atomically", "[rocksd
   CHECK(store->Get("ns", "nope").status().IsNotFound());
 }
 
-TEST_CASE_METHOD(StoreFixture, "if-absent creates only; if-exists updates only", "[rocksdb]") {
+TEST_CASE_METHOD(StoreFixture, "if-absent creates only, if-exists updates only", "[rocksdb]") {
   PutOptions absent;
   absent.condition = Condition::IfAbsent();
   REQUIRE(store->Put("ns", "k", "first", absent).ok());
