@@ -181,6 +181,7 @@ struct Capabilities {
   bool tokens = false;  // token administration (a local kvd only)
   bool ui = false;      // the admin panel (a kvd)
   bool webhooks = false;  // webhook registrations (a kvd)
+  bool batch_set = false;  // SetMany writes a whole batch in one request (a kvd)
 };
 
 // The Unsupported status every backend returns for what it cannot do.

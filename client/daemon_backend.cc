@@ -191,8 +191,15 @@ class DaemonBackend final : public Backend {
     HttpCall call = NewCall("POST", Base() + "/v1/batch");
     call.headers.emplace_back("Content-Type", "application/x-ndjson");
     // Written directly rather than through a JSON tree: an import sends
-    // thousands of these lines.
+    // thousands of these lines. Into the last batch's buffer, sized ahead:
+    // growing a fresh one for every batch was a fifth of an import's time
+    // in kv (copies, and page faults as malloc handed pages back and forth).
     std::string& lines = call.body;
+    lines = std::move(batch_body_);
+    lines.clear();
+    size_t size = 0;
+    for (const BatchItem& item : items) size += item.key.size() + item.value.size() + 64;
+    lines.reserve(size);
     for (const BatchItem& item : items) {
       // "name":"text", or its base64 and "<encoding_name>":"base64" when
       // the bytes are not UTF-8.
@@ -233,6 +240,7 @@ class DaemonBackend final : public Backend {
       lines += "}\n";
     }
     auto r = http_->Send(call);
+    batch_body_ = std::move(call.body);
     if (!r.ok()) return r.status();
     if (r->status != 200) return StatusFromReply(*r, "batch");
     Json body = ParseJson(r->body);
@@ -601,6 +609,7 @@ class DaemonBackend final : public Backend {
 
   std::unique_ptr<HttpClient> http_;
   DaemonBackendOptions opt_;
+  std::string batch_body_;  // SetMany's request body, kept for the next batch
 };
 
 }  // namespace
@@ -610,6 +619,7 @@ Capabilities KvdCapabilities() {
   c.ttl = c.list = c.where = c.incr = c.patch = c.clear = c.watch = c.stats = c.tokens = true;
   c.ui = true;
   c.webhooks = true;
+  c.batch_set = true;
   return c;
 }
 

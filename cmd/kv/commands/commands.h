@@ -116,7 +116,7 @@ Status RunExport(const ExportOptions& options, Context& ctx);
 struct ImportOptions {
   bool if_absent = false;
   std::string format = "auto";  // auto | ndjson | object
-  int jobs = 4;                 // parallel connections
+  int jobs = 0;                 // parallel connections; 0: as suits the backend
 };
 void AddImportCommand(CLI::App& app, Context& ctx);
 Status RunImport(const ImportOptions& options, Context& ctx);

@@ -3,9 +3,10 @@
 //
 // NDJSON is streamed: memory stays bounded whatever the input's size (a few
 // batches per connection are in flight). Records go to `--jobs` connections
-// in parallel; all records of one key go to the same connection, in input
-// order, so the last line for a key wins as it would one at a time. A plain
-// JSON object is read whole before it is written.
+// in parallel (by default one to a kvd, four to other backends); all records
+// of one key go to the same connection, in input order, so the last line for
+// a key wins as it would one at a time. A plain JSON object is read whole
+// before it is written.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -155,16 +156,17 @@ class Importer {
   ~Importer() { Stop(); }
 
   Status Start() {
-    if (options_.jobs <= 1) {
-      client::Backend* backend = nullptr;
-      if (Status s = GetBackend(ctx_, &backend); !s.ok()) return s;
-      direct_ = backend;
-      return Status::Ok();
-    }
-    for (int i = 0; i < options_.jobs; ++i) {
+    client::Backend* first = nullptr;
+    if (Status s = GetBackend(ctx_, &first); !s.ok()) return s;
+    // A kvd applies one batch at a time whatever the connections: through
+    // one, its memtable inserts come in key order and nothing waits on its
+    // locks (1M lines: 1 connection ~160k keys/s, 4 ~130k). Other backends
+    // write item by item, and parallel connections hide their round trips.
+    const int jobs = options_.jobs > 0 ? options_.jobs : first->Caps().batch_set ? 1 : 4;
+    for (int i = 0; i < jobs; ++i) {
       auto w = std::make_unique<Worker>();
       if (i == 0) {
-        if (Status s = GetBackend(ctx_, &w->backend); !s.ok()) return s;
+        w->backend = first;
       } else {
         Result<std::unique_ptr<client::Backend>> b = ctx_.OpenAnotherBackend();
         if (!b.ok()) return b.status();
@@ -187,13 +189,9 @@ class Importer {
       skipped_.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
-    if (direct_ != nullptr) {
-      direct_bytes_ += record.value.size();
-      direct_pending_.push_back(Item{std::move(record), line});
-      if (direct_pending_.size() >= kBatch || direct_bytes_ >= kBatchBytes) FlushDirect();
-      return !failed_.load(std::memory_order_relaxed);
-    }
-    Worker& w = *workers_[std::hash<std::string>{}(record.key) % workers_.size()];
+    Worker& w = workers_.size() == 1
+                    ? *workers_[0]
+                    : *workers_[std::hash<std::string>{}(record.key) % workers_.size()];
     w.pending_bytes += record.value.size();
     w.pending.push_back(Item{std::move(record), line});
     if (w.pending.size() >= kBatch || w.pending_bytes >= kBatchBytes) Hand(w);
@@ -201,7 +199,6 @@ class Importer {
   }
 
   Status Finish() {
-    if (direct_ != nullptr) FlushDirect();
     for (auto& w : workers_) {
       if (!w->pending.empty()) Hand(*w);
     }
@@ -255,12 +252,6 @@ class Importer {
       }
       WriteAll(*w.backend, batch);
     }
-  }
-
-  void FlushDirect() {
-    WriteAll(*direct_, direct_pending_);
-    direct_pending_.clear();
-    direct_bytes_ = 0;
   }
 
   // Writes a batch in one request where the backend can (large values one by
@@ -345,9 +336,6 @@ class Importer {
 
   Context& ctx_;
   const ImportOptions& options_;
-  client::Backend* direct_ = nullptr;
-  std::vector<Item> direct_pending_;  // jobs == 1: written in batches on this thread
-  size_t direct_bytes_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> imported_{0};
@@ -520,7 +508,8 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
   cmd->add_option("--format", opts->format,
                   "auto (default), ndjson, or object (one JSON object of key -> value)")
       ->check(CLI::IsMember({"auto", "ndjson", "object"}));
-  cmd->add_option("-j,--jobs", opts->jobs, "Parallel connections (default: 4)")
+  cmd->add_option("-j,--jobs", opts->jobs,
+                  "Parallel connections (default: 1 to a kvd, 4 to other backends)")
       ->check(CLI::Range(1, 64));
   cmd->footer(
       "Input: NDJSON lines {\"key\",\"value\"[,\"encoding\":\"json|text|base64\"],"
