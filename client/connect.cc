@@ -137,6 +137,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const ConnectOptions& o) {
       if (Status s = EnsureLocalDaemon(launch); !s.ok()) return s;
     }
     d.name = "local";
+    a.same_user = true;
     return NewDaemonBackend(NewFdHttpClient(std::move(a), o.timeout_ms), std::move(d));
   }
   if (url.starts_with("unix://")) {

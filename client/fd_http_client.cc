@@ -224,6 +224,12 @@ class FdHttpClient final : public HttpClient {
       return Status::Unavailable("cannot connect to kvd at " + Describe() + ": " +
                                  std::strerror(err));
     }
+    if (address_.same_user) {
+      if (Status s = CheckSocketPeer(fd, address_.unix_path); !s.ok()) {
+        ::close(fd);
+        return s;
+      }
+    }
     fd_ = fd;
     return Status::Ok();
   }
@@ -387,6 +393,18 @@ class FdHttpClient final : public HttpClient {
 
 std::unique_ptr<HttpClient> NewFdHttpClient(SocketAddress address, int64_t timeout_ms) {
   return std::make_unique<FdHttpClient>(std::move(address), timeout_ms);
+}
+
+Status CheckSocketPeer(int fd, const std::string& path) {
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    return Status::Unavailable("cannot tell who serves " + path + ": " + std::strerror(errno));
+  }
+  if (cred.uid == ::geteuid() || cred.uid == 0) return Status::Ok();
+  return Status::Unavailable("the socket " + path + " is served by uid " +
+                             std::to_string(cred.uid) + ", not by you (uid " +
+                             std::to_string(::geteuid()) + "); refusing to use it");
 }
 
 bool UnixSocketAnswers(const std::string& path) {

@@ -17,6 +17,10 @@ struct SocketAddress {
   std::string unix_path;  // set for a Unix socket
   std::string host;       // else a TCP host (IP literal or name) and port
   uint16_t port = 0;
+  // A Unix socket only: refuse a server that runs as another user (root
+  // aside). The local kvd's socket sits in a directory that, under /tmp,
+  // another user could have made first and served from.
+  bool same_user = false;
 };
 
 // Connects lazily, on the first request. timeout_ms bounds connecting and
@@ -25,5 +29,9 @@ std::unique_ptr<HttpClient> NewFdHttpClient(SocketAddress address, int64_t timeo
 
 // True when something accepts connections at the Unix socket path.
 bool UnixSocketAnswers(const std::string& path);
+
+// Ok when the process at the other end of the connected Unix socket fd runs
+// as this user or as root; else Unavailable, naming `path` and its uid.
+Status CheckSocketPeer(int fd, const std::string& path);
 
 }  // namespace kv::client

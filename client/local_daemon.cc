@@ -138,6 +138,11 @@ Result<pid_t> LocalDaemonPid(const std::string& socket_path) {
     ::close(fd);
     return Status::NotFound("no kvd is running on " + socket_path);
   }
+  // Never signal a process of another user that serves our socket path.
+  if (Status s = CheckSocketPeer(fd, socket_path); !s.ok()) {
+    ::close(fd);
+    return s;
+  }
   ucred cred{};
   socklen_t len = sizeof cred;
   int rc = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);

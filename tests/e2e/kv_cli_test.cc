@@ -10,7 +10,9 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -925,6 +927,57 @@ TEST_CASE("kv: unreachable backends exit 4", "[e2e]") {
   r = w.Kv({"daemon", "status"});
   CHECK(r.code == 4);
   CHECK(r.out.find("not running") != std::string::npos);
+}
+
+// Someone else's server on the local kvd's socket path (a /tmp/kv-UID that
+// another user made first): kv sends it nothing, and never signals it.
+TEST_CASE("kv: a local socket served by another user is refused", "[e2e]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: needs root to run a server as another user");
+    return;
+  }
+  KvWorld w(/*start_kvd=*/false);
+  const std::string dir = w.dir().Sub("theirs");
+  std::filesystem::create_directories(dir);
+  REQUIRE(::chown(dir.c_str(), 65534, 65534) == 0);
+  const std::string path = dir + "/kvd.sock";
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t theirs = ::fork();
+  REQUIRE(theirs >= 0);
+  if (theirs == 0) {  // listens as uid 65534 and accepts nothing
+    ::close(ready[0]);
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(1);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 16) != 0) {
+      ::_exit(1);
+    }
+    (void)!::write(ready[1], "r", 1);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  ::close(ready[0]);
+
+  const std::vector<std::string> env = {"KV_SOCKET=" + path, "KV_NO_AUTOSTART=0"};
+  KvResult r = w.Kv({"set", "secret", "value"}, "", env);
+  INFO(r.err);
+  CHECK(r.code == 4);
+  CHECK(OneErrorLine(r.err));
+  CHECK(r.err.find("served by uid 65534, not by you") != std::string::npos);
+  r = w.Kv({"daemon", "stop"}, "", env);
+  CHECK(r.code != 0);
+  CHECK(::kill(theirs, 0) == 0);  // still running: kv did not signal it
+  // The same socket named explicitly is the user's choice, and is used.
+  r = w.Kv({"get", "secret"}, "", {"KV_URL=unix://" + path, "KV_TIMEOUT=500ms"});
+  CHECK(r.err.find("not by you") == std::string::npos);
+
+  ::kill(theirs, SIGKILL);
+  ::waitpid(theirs, nullptr, 0);
 }
 
 TEST_CASE("kv: usage errors exit 2 with one line on stderr", "[e2e]") {
