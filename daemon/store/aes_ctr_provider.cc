@@ -28,6 +28,16 @@ EncryptionKey::Mac KeyCheck(const EncryptionKey& key, const unsigned char* iv) {
   return key.Hmac(message);
 }
 
+// RocksDB calls the provider from the threads of its default Env, which it
+// joins only when that Env is destroyed at exit. OpenSSL's cleanup at exit
+// (its atexit handler) runs before that whenever OpenSSL was initialised after
+// the Env was made, and then each of those threads loses its OpenSSL state
+// (error queue, random generator: LeakSanitizer's leaks at every exit) and
+// frees its cipher context after the library is gone. Initialised here,
+// before main and without that handler, OpenSSL stays until the process is
+// gone and each thread frees its own state when it ends.
+[[maybe_unused]] const int openssl_init = OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+
 // AES-256-CTR, fetched once from OpenSSL's default provider (an implicit
 // fetch on every initialisation would cost a lookup each time).
 const EVP_CIPHER* Aes256Ctr() {
