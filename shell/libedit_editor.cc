@@ -50,6 +50,7 @@ struct LibeditApi {
   decltype(&::el_end) el_end;
   decltype(&::el_gets) el_gets;
   decltype(&::el_set) el_set;
+  decltype(&::el_wset) el_wset;
   decltype(&::el_get) el_get;
   decltype(&::el_source) el_source;
   decltype(&::el_line) el_line;
@@ -86,6 +87,7 @@ Status LoadLibedit() {
     resolve(&loaded.el_end, "el_end");
     resolve(&loaded.el_gets, "el_gets");
     resolve(&loaded.el_set, "el_set");
+    resolve(&loaded.el_wset, "el_wset");
     resolve(&loaded.el_get, "el_get");
     resolve(&loaded.el_source, "el_source");
     resolve(&loaded.el_line, "el_line");
@@ -132,12 +134,16 @@ LibeditEditor::LibeditEditor(LibeditOptions options) : options_(std::move(option
   api->history(history_, &ev, H_SETUNIQUE, 1);
   api->el_set(el_, EL_HIST, api->history, history_);
 
-  api->el_set(el_, EL_ADDFN, "kv-complete", "Complete the word; twice: list the choices",
-         &LibeditEditor::CompleteThunk);
-  api->el_set(el_, EL_ADDFN, "kv-interrupt", "Abandon the line", &LibeditEditor::InterruptThunk);
-  api->el_set(el_, EL_ADDFN, "kv-accept", "Accept the line", &LibeditEditor::AcceptThunk);
-  api->el_set(el_, EL_ADDFN, "kv-space", "Insert a space and update the hint",
-         &LibeditEditor::SpaceThunk);
+  // el_wset, not el_set: el_set's EL_ADDFN copies the name and the help and
+  // never frees them (LeakSanitizer's leak at every exit of the shell);
+  // el_wset keeps the pointers, here to literals.
+  api->el_wset(el_, EL_ADDFN, L"kv-complete", L"Complete the word; twice: list the choices",
+               &LibeditEditor::CompleteThunk);
+  api->el_wset(el_, EL_ADDFN, L"kv-interrupt", L"Abandon the line",
+               &LibeditEditor::InterruptThunk);
+  api->el_wset(el_, EL_ADDFN, L"kv-accept", L"Accept the line", &LibeditEditor::AcceptThunk);
+  api->el_wset(el_, EL_ADDFN, L"kv-space", L"Insert a space and update the hint",
+               &LibeditEditor::SpaceThunk);
   api->el_set(el_, EL_BIND, "^I", "kv-complete", nullptr);
   api->el_set(el_, EL_BIND, "^C", "kv-interrupt", nullptr);
   api->el_set(el_, EL_BIND, "^M", "kv-accept", nullptr);
