@@ -41,6 +41,7 @@
 #include "client/connect.h"
 #include "client/fd_http_client.h"
 #include "common/base64.h"
+#include "tests/support/sanitizer_env.h"
 #include "tests/support/temp_dir.h"
 
 extern char** environ;
@@ -172,6 +173,7 @@ inline CommandResult RunCommand(const std::vector<std::string>& argv_s,
   if (timed_out) ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
+  ForwardSanitizerReport(result.err, std::to_string(pid));
   result.code = timed_out ? -1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "tests/e2e/kvd_process.h"
+#include "tests/support/sanitizer_env.h"
 #include "tests/support/temp_dir.h"
 
 namespace kv::testing {
@@ -81,6 +82,7 @@ class ShellFixture {
              {"XDG_RUNTIME_DIR", dir_.Sub("run")}}) {
       env += " " + k + "=" + Sh(v);
     }
+    for (const std::string& e : SanitizerEnv()) env += " " + Sh(e);
     return env;
   }
   std::string Kv() const { return Env() + " " + Sh(KV_PATH); }

@@ -1,6 +1,9 @@
 // KvdProcess: starts the real kvd binary for end-to-end tests, waits until it
-// is ready (its "listening on ..." lines on stdout), and kills it if a test
-// leaves it running. Its stderr goes to a file the test can read.
+// is ready (its "listening on ..." lines on stdout), and stops it if a test
+// leaves it running: SIGTERM, as its users stop it, so that its shutdown runs
+// and, in a sanitized build, LeakSanitizer checks it at its exit (a report
+// fails the test, see tests/support/sanitizer_run.sh); SIGKILL if it has not
+// exited within 10 s. Its stderr goes to a file the test can read.
 //
 //   KvdProcess kvd;
 //   REQUIRE(kvd.Start({"--data-dir", dir.Sub("data"), "--socket", dir.Sub("kvd.sock"),
@@ -32,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/sanitizer_env.h"
 #include "tests/support/temp_dir.h"
 
 extern char** environ;
@@ -48,7 +52,7 @@ inline std::string ReadWholeFile(const std::string& path) {
 class KvdProcess {
  public:
   explicit KvdProcess(std::string binary = KVD_PATH) : binary_(std::move(binary)) {}
-  ~KvdProcess() { Kill(); }
+  ~KvdProcess() { Stop(); }
   KvdProcess(const KvdProcess&) = delete;
   KvdProcess& operator=(const KvdProcess&) = delete;
 
@@ -206,6 +210,12 @@ class KvdProcess {
     return exit_code_;
   }
 
+  // SIGTERM, then SIGKILL if kvd has not exited within `grace`.
+  void Stop(std::chrono::milliseconds grace = std::chrono::seconds(10)) {
+    if (Signal(SIGTERM)) Wait(grace);
+    Kill();
+  }
+
   void Kill() {
     if (pid_ > 0 && Running()) {
       ::kill(pid_, SIGKILL);
@@ -221,6 +231,7 @@ class KvdProcess {
  private:
   void Reap(int status) {
     exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (SanitizerReportDir() != nullptr) ForwardSanitizerReport(Stderr(), "kvd-" + std::to_string(pid_));
     pid_ = -1;
   }
 
