@@ -16,7 +16,10 @@ for w in "${which[@]}"; do
   case "$w" in
     store)
       echo "== store vs raw RocksDB (100-byte values, 100k keys) =="
-      "$BUILD_DIR/bench/store_bench" --benchmark_repetitions=3 \
+      # Interleaved repetitions: a slow spell of the machine hits every
+      # benchmark alike instead of one of them.
+      "$BUILD_DIR/bench/store_bench" --benchmark_repetitions=5 \
+        --benchmark_enable_random_interleaving=true \
         --benchmark_report_aggregates_only=true --benchmark_counters_tabular=true
       ;;
     http)

@@ -175,18 +175,25 @@ std::string EventKey(uint64_t revision) {
   return k;
 }
 
-std::string EncodeEvent(const Event& e) {
+std::string EncodeEventPrefix(const EventHead& e, std::string_view ns, std::string_view key,
+                              std::string_view content_type) {
   std::string out;
-  out.reserve(64 + e.ns.size() + e.key.size() + e.content_type.size() + e.value.size());
+  out.reserve(3 + 8 * 6 + ns.size() + key.size() + content_type.size());
   out.push_back(static_cast<char>(kEventVersion));
   out.push_back(static_cast<char>(e.type));
   out.push_back(e.has_value ? 1 : 0);
   PutFixed64(&out, static_cast<uint64_t>(e.time_ms));
   PutFixed64(&out, static_cast<uint64_t>(e.expire_at_ms));
   PutFixed64(&out, e.value_size);
-  PutString(&out, e.ns);
-  PutString(&out, e.key);
-  PutString(&out, e.content_type);
+  PutString(&out, ns);
+  PutString(&out, key);
+  PutString(&out, content_type);
+  return out;
+}
+
+std::string EncodeEvent(const Event& e) {
+  EventHead head{e.type, e.has_value, e.time_ms, e.expire_at_ms, e.value_size};
+  std::string out = EncodeEventPrefix(head, e.ns, e.key, e.content_type);
   out.append(e.value);
   return out;
 }

@@ -111,6 +111,18 @@ std::string EncodeExpiryValue(uint64_t revision, uint64_t usage_bytes);
 
 std::string EventKey(uint64_t revision);
 std::string EncodeEvent(const Event& e);
+// An event's fixed fields, for writers that encode one without an Event.
+struct EventHead {
+  EventType type;
+  bool has_value;
+  int64_t time_ms;
+  int64_t expire_at_ms;
+  uint64_t value_size;
+};
+// Everything of an encoded event but its value, which follows it (when
+// has_value): a writer can append the value from where it already is.
+std::string EncodeEventPrefix(const EventHead& e, std::string_view ns, std::string_view key,
+                              std::string_view content_type);
 std::optional<Event> DecodeEvent(std::string_view key, std::string_view value);
 
 // Keys of the webhooks family: a definition (kind 'd') or its progress

@@ -554,17 +554,20 @@ Status Store::Impl::GetRecord(std::string_view data_key, std::optional<Record>* 
 
 void Store::Impl::AppendEvent(rocksdb::WriteBatch* b, uint64_t rev, EventType type, int64_t now,
                               std::string_view ns, std::string_view key, const Record& r) const {
-  Event e;
-  e.type = type;
-  e.time_ms = now;
-  e.expire_at_ms = (type == EventType::kDelete || type == EventType::kExpire) ? 0 : r.expire_at_ms;
-  e.value_size = r.value.size();
-  e.ns.assign(ns);
-  e.key.assign(key);
-  e.content_type = r.content_type;
-  e.has_value = r.value.size() <= opt_.event_value_max_bytes;
-  if (e.has_value) e.value = r.value;
-  b->Put(events_, EventKey(rev), EncodeEvent(e));
+  // Encoded in place, the value appended from the record: no Event copy.
+  EventHead head;
+  head.type = type;
+  head.has_value = r.value.size() <= opt_.event_value_max_bytes;
+  head.time_ms = now;
+  head.expire_at_ms =
+      (type == EventType::kDelete || type == EventType::kExpire) ? 0 : r.expire_at_ms;
+  head.value_size = r.value.size();
+  const std::string event_key = EventKey(rev);
+  const std::string prefix = EncodeEventPrefix(head, ns, key, r.content_type);
+  const rocksdb::Slice key_part(event_key);
+  const rocksdb::Slice value_parts[2] = {rocksdb::Slice(prefix),
+                                         head.has_value ? ToSlice(r.value) : rocksdb::Slice()};
+  b->Put(events_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
 }
 
 void Store::Impl::AppendErase(rocksdb::WriteBatch* b, uint64_t rev, EventType type, int64_t now,
