@@ -15,6 +15,7 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include "cmd/kv/private_file.h"
 #include "common/key.h"
 #include "common/paths.h"
 
@@ -66,56 +67,12 @@ Status ParseTable(const std::string& path, toml::table* table) {
   return Status::Ok();
 }
 
-// mkdir -p with mode 0700 for what it creates.
-Status MakeDirs(const std::string& dir) {
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = dir.find('/', pos + 1);
-    std::string part = dir.substr(0, pos);
-    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Status::IOError("cannot create " + part + ": " + std::strerror(errno));
-    }
-  }
-  return Status::Ok();
-}
-
-Status WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::IOError(std::strerror(errno));
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 Status SaveTable(const std::string& path, const toml::table& table) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-  if (slash != std::string::npos && slash > 0) {
-    if (Status s = MakeDirs(dir); !s.ok()) return s;
-  }
   std::ostringstream text;
   text << "# kv's profiles (`kv profile add|use|rm` edit this file; it holds tokens: keep it "
           "0600).\n";
   text << table << "\n";
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Status::IOError("cannot write " + tmp + ": " + std::strerror(errno));
-  Status s = WriteAll(fd, text.str());
-  if (s.ok() && ::fchmod(fd, 0600) != 0) s = Status::IOError(std::strerror(errno));
-  if (s.ok() && ::fsync(fd) != 0) s = Status::IOError(std::strerror(errno));
-  ::close(fd);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = Status::IOError(std::strerror(errno));
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return Status::IOError("cannot write " + path + ": " + s.message());
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
+  return WritePrivateFile(path, text.str());
 }
 
 Status Field(const std::string& path, const toml::table& t, std::string_view profile,

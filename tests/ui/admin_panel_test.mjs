@@ -11,7 +11,7 @@
 //   KVD_PATH=build/cmd/kvd KV_PATH=build/cmd/kv node --test tests/ui/admin_panel_test.mjs
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -449,6 +449,37 @@ test('kv ui: a one-time sign-in link, and sign out', async () => {
   await tab.locator('#signin-form').waitFor();
   const status = await tab.evaluate(async (t) => (await fetch('/v1/stats', { headers: { Authorization: `Bearer ${t}` } })).status, session);
   assert.equal(status, 401);
+  await tab.close();
+});
+
+test('kv ui hands the browser a private page, never the code on a command line', async () => {
+  // A browser that only records its arguments: what `ps` would show.
+  const state = mkdtempSync(path.join(dir, 'state-'));
+  const argsFile = path.join(dir, 'browser-args');
+  const browser = path.join(dir, 'browser.sh');
+  writeFileSync(browser, `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\n`, { mode: 0o755 });
+  const ui = await kvRun(['--socket', socket, 'ui'],
+    { env: { DISPLAY: ':99', BROWSER: browser, XDG_STATE_HOME: state } });
+  assert.equal(ui.code, 0, ui.stderr);
+  assert.equal(ui.stdout.toString(), '', 'opened, so no URL printed');
+  assert.match(ui.stderr, /opened the admin panel/);
+  const arg = readFileSync(argsFile, 'utf8').trim();
+  assert.match(arg, /^file:\/\//);
+  assert.doesNotMatch(arg, /kvl_|login/, 'the code is not in the browser\'s arguments');
+  const page = decodeURIComponent(new URL(arg).pathname);
+  assert.ok(page.startsWith(path.join(state, 'kv') + '/'), page);
+  assert.equal(statSync(page).mode & 0o777, 0o600);
+  assert.match(readFileSync(page, 'utf8'), /#login=kvl_/);
+
+  // The page signs the browser in, once.
+  const tab = await context.newPage();
+  await tab.goto(arg);
+  await tab.locator('#tenant', { hasText: 'tenant local' }).waitFor();
+  assert.equal(new URL(tab.url()).hash, '', 'the code leaves the address bar');
+  const again = await context.newPage();
+  await again.goto(arg);
+  await again.locator('#signin-error', { hasText: 'used already' }).waitFor();
+  await again.close();
   await tab.close();
 });
 

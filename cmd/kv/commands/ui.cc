@@ -1,7 +1,10 @@
 // kv ui: opens kvd's admin panel in a browser, already signed in. kv asks kvd
 // for a one-time login code (POST /ui/api/login-codes, as the caller's
-// tenant) and opens http://HOST:PORT/ui/#login=CODE; the page trades the
-// code for a session and drops it from the address bar. When no browser can
+// tenant) for http://HOST:PORT/ui/#login=CODE; the page trades the code for
+// a session and drops it from the address bar. The browser is not given that
+// URL: a command line is readable by every user of the machine (ps), and
+// whoever reads the code first is signed in. kv writes a page that forwards
+// to it, mode 0600 in its state directory, and opens that file. When no browser can
 // be opened (no DISPLAY or WAYLAND_DISPLAY, --no-browser, or the browser
 // command fails) kv prints the URL instead, for the person to open where
 // they are. The panel is served on kvd's TCP listener only (browsers do not
@@ -12,12 +15,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <vector>
 
 #include "cmd/kv/commands/commands.h"
 #include "cmd/kv/json_text.h"
+#include "cmd/kv/private_file.h"
+#include "common/paths.h"
 
 extern char** environ;
 
@@ -50,6 +56,57 @@ bool OpenBrowser(const std::string& browser, const std::string& url) {
     if (errno != EINTR) return false;
   }
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// `s` with the characters HTML gives a meaning to escaped.
+std::string HtmlEscaped(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+// file://PATH, the path's bytes other than unreserved ones and '/' encoded.
+std::string FileUrl(std::string_view path) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string url = "file://";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
+      url += static_cast<char>(c);
+    } else {
+      url += '%';
+      url += kHex[c >> 4];
+      url += kHex[c & 15];
+    }
+  }
+  return url;
+}
+
+// Writes the page that sends a browser on to `url` (which holds the one-time
+// code) and returns its file:// URL. The page is replaced on each run; once
+// used, or after 5 minutes, the code in it is worth nothing.
+Result<std::string> WriteSignInPage(const std::string& url) {
+  std::string script_url;
+  AppendJsonString(script_url, url);
+  // "</script>" cannot end the script early: '<' only appears escaped.
+  for (size_t at; (at = script_url.find('<')) != std::string::npos;) {
+    script_url.replace(at, 1, "\\u003c");
+  }
+  std::string page =
+      "<!doctype html>\n<meta charset=\"utf-8\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
+      "<title>kv admin panel</title>\n<script>location.replace(" + script_url + ");</script>\n"
+      "<p><a href=\"" + HtmlEscaped(url) + "\">Open the kv admin panel</a></p>\n";
+  const std::string path = paths::StateDir() + "/ui-sign-in.html";
+  if (Status s = WritePrivateFile(path, page); !s.ok()) return s;
+  return FileUrl(path);
 }
 
 int64_t MinutesUntil(int64_t ms) {
@@ -85,7 +142,12 @@ Status RunUi(const UiOptions& options, Context& ctx) {
                    ctx.Getenv("WAYLAND_DISPLAY").value_or("") != "";
   std::string browser = ctx.Getenv("BROWSER").value_or("");
   if (browser.empty()) browser = "xdg-open";
-  bool opened = !options.no_browser && graphical && OpenBrowser(browser, url);
+  bool opened = false;
+  if (!options.no_browser && graphical) {
+    Result<std::string> page = WriteSignInPage(url);
+    if (!page.ok()) return Prefixed(page.status(), "ui: ");
+    opened = OpenBrowser(browser, *page);
+  }
 
   if (ctx.output_mode() == OutputMode::kJson) {
     JsonObject o;
@@ -112,7 +174,9 @@ void AddUiCommand(CLI::App& app, Context& ctx) {
   cmd->footer(
       "The panel is served by kvd at /ui on its TCP listener (kvd --listen): namespaces,\n"
       "keys, values, edits, TTLs, import and export, updated live. kv opens $BROWSER (else\n"
-      "xdg-open) when there is a display; otherwise, or with --no-browser, it prints the URL,\n"
+      "xdg-open) when there is a display, on a page in its state directory (mode 0600) that\n"
+      "forwards to the URL, so the code is never on a command line; otherwise, or with\n"
+      "--no-browser, it prints the URL,\n"
       "whose one-time sign-in works once, within 5 minutes. With --url http://HOST:PORT and\n"
       "a token, the panel of that kvd signs in as the token's tenant.\n"
       "raw: the URL (when not opened). JSON: {\"url\",\"tenant\",\"expires_ms\",\"opened\"}");
