@@ -224,8 +224,16 @@ std::optional<Event> DecodeEvent(std::string_view key, std::string_view value) {
   return e;
 }
 
-std::string UsageKey(std::string_view ns) { return "u" + std::string(ns); }
-std::string QuotaKey(std::string_view ns) { return "q" + std::string(ns); }
+namespace {
+std::string MetaKey(char kind, std::string_view ns) {
+  std::string k(1, kind);
+  k.append(ns);
+  return k;
+}
+}  // namespace
+
+std::string UsageKey(std::string_view ns) { return MetaKey('u', ns); }
+std::string QuotaKey(std::string_view ns) { return MetaKey('q', ns); }
 
 std::string EncodeUsage(int64_t keys, int64_t bytes) {
   std::string v;
