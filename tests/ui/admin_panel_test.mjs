@@ -481,6 +481,15 @@ test('kv ui hands the browser a private page, never the code on a command line',
   await again.locator('#signin-error', { hasText: 'used already' }).waitFor();
   await again.close();
   await tab.close();
+
+  // Where the page cannot be written, the URL is printed instead.
+  rmSync(argsFile);
+  const unwritable = await kvRun(['--socket', socket, 'ui'],
+    { env: { DISPLAY: ':99', BROWSER: browser, XDG_STATE_HOME: '/dev/null/state' } });
+  assert.equal(unwritable.code, 0, unwritable.stderr);
+  assert.match(unwritable.stdout.toString(), new RegExp(`^${base}/ui/#login=kvl_`));
+  assert.match(unwritable.stderr, /no browser opened: cannot create \/dev\/null\/state/);
+  assert.throws(() => statSync(argsFile), 'no browser was started');
 });
 
 test('the page ran without a script error', () => {

@@ -145,8 +145,12 @@ Status RunUi(const UiOptions& options, Context& ctx) {
   bool opened = false;
   if (!options.no_browser && graphical) {
     Result<std::string> page = WriteSignInPage(url);
-    if (!page.ok()) return Prefixed(page.status(), "ui: ");
-    opened = OpenBrowser(browser, *page);
+    if (page.ok()) {
+      opened = OpenBrowser(browser, *page);
+    } else {
+      // The URL is printed instead, as when there is no browser.
+      ctx.Note("ui: no browser opened: " + page.status().message());
+    }
   }
 
   if (ctx.output_mode() == OutputMode::kJson) {
