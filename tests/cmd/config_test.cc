@@ -83,6 +83,24 @@ TEST_CASE("members kv does not know survive a rewrite", "[unit]") {
   CHECK(LoadConfig(path)->current == "a");
 }
 
+// fuzz_url's find (tests/fuzz/corpus/url/toml_writes_back_unreadable):
+// toml++ writes this string back as a literal it cannot read again.
+TEST_CASE("a config kv cannot write back readably is refused and left as it was", "[unit]") {
+  testing::TempDir dir;
+  std::string path = dir.Sub("config.toml");
+  const std::string original = "[profiles.a]\nnote = \"\"\"x\n'''''y\"\"\"\n";
+  std::ofstream(path) << original;
+  REQUIRE(LoadConfig(path).ok());
+  Status s = SaveProfile(path, {"b", "unix:///s", "", "", ""}, false);
+  if (s.ok()) {
+    CHECK(LoadConfig(path).ok());  // a toml++ that writes it correctly
+  } else {
+    CHECK(s.IsInvalidArgument());
+    CHECK(s.message().find(path + ": kv cannot write this file back") == 0);
+    CHECK(Slurp(path) == original);
+  }
+}
+
 TEST_CASE("a bad config file is an error naming the file and line", "[unit]") {
   testing::TempDir dir;
   std::string path = dir.Sub("config.toml");
