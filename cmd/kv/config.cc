@@ -72,13 +72,20 @@ Status SaveTable(const std::string& path, const toml::table& table) {
   text << "# kv's profiles (`kv profile add|use|rm` edit this file; it holds tokens: keep it "
           "0600).\n";
   text << table << "\n";
-  // toml++ writes some strings back in a form it cannot read (fuzz_url found
-  // one inside a multi-line literal): a member kv keeps but does not know
-  // would make the file unreadable. Refuse instead, and change nothing.
-  if (toml::parse_result check = toml::parse(text.str(), path); !check) {
+  // toml++ writes some strings back in a form it cannot read, or reads as
+  // another string (fuzz_url found both, in multi-line strings holding
+  // quotes): the file would turn unreadable, or a value would change. What
+  // is written must read back as this very table; else refuse, change nothing.
+  toml::parse_result check = toml::parse(text.str(), path);
+  if (!check) {
     return Status::InvalidArgument(path + ": kv cannot write this file back (" +
                                    std::string(check.error().description()) +
                                    "); edit it by hand");
+  }
+  if (check.table() != table) {
+    return Status::InvalidArgument(path +
+                                   ": kv cannot write this file back unchanged (a string "
+                                   "toml++ does not round-trip); edit it by hand");
   }
   return WritePrivateFile(path, text.str());
 }

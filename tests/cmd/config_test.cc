@@ -101,6 +101,38 @@ TEST_CASE("a config kv cannot write back readably is refused and left as it was"
   }
 }
 
+// fuzz_url's (tests/fuzz/corpus/url/toml_writes_back_another_string): a
+// multi-line string toml++ writes back as one that reads as another string.
+TEST_CASE("a config kv cannot write back unchanged is refused and left as it was", "[unit]") {
+  testing::TempDir dir;
+  std::string path = dir.Sub("config.toml");
+  const std::string original =
+      "[profiles.local]\n"
+      "url =\"\"\"=ggggggggggggggggggg\n"
+      "current_profile = \"rpod\"\n"
+      "\n"
+      "[profiles.prod]\n"
+      "url = \"http://0St\tctypeIcE\t2378\"\n"
+      "\t\t\t\t\n"
+      "\n"
+      "ucrreRnt_proffhle = '''''\n"
+      "ucrreRnt_proffhle = ''''')ep gg = \"e\\\\\\\\\"\"\"\"\n"
+      "extra = 0\n";
+  std::ofstream(path) << original;
+  Result<Config> before = LoadConfig(path);
+  REQUIRE(before.ok());
+  const std::string url = before->Find("local")->url;
+  Status s = SaveProfile(path, {"b", "unix:///s", "", "", ""}, false);
+  if (s.ok()) {  // a toml++ that round-trips it
+    Result<Config> after = LoadConfig(path);
+    REQUIRE(after.ok());
+    CHECK(after->Find("local")->url == url);
+  } else {
+    CHECK(s.message().find(path + ": kv cannot write this file back") == 0);
+    CHECK(Slurp(path) == original);
+  }
+}
+
 TEST_CASE("a bad config file is an error naming the file and line", "[unit]") {
   testing::TempDir dir;
   std::string path = dir.Sub("config.toml");
