@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <vector>
@@ -23,6 +22,7 @@
 #include "cmd/kv/commands/commands.h"
 #include "cmd/kv/json_text.h"
 #include "cmd/kv/private_file.h"
+#include "client/http_client.h"
 #include "common/paths.h"
 
 extern char** environ;
@@ -74,20 +74,16 @@ std::string HtmlEscaped(std::string_view s) {
   return out;
 }
 
-// file://PATH, the path's bytes other than unreserved ones and '/' encoded.
+// file://PATH, each of the path's segments percent-encoded.
 std::string FileUrl(std::string_view path) {
-  static const char kHex[] = "0123456789ABCDEF";
   std::string url = "file://";
-  for (unsigned char c : path) {
-    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~') {
-      url += static_cast<char>(c);
-    } else {
-      url += '%';
-      url += kHex[c >> 4];
-      url += kHex[c & 15];
-    }
+  for (size_t start = 0;;) {
+    size_t slash = path.find('/', start);
+    url += client::PercentEncode(path.substr(start, slash - start));
+    if (slash == std::string_view::npos) return url;
+    url += '/';
+    start = slash + 1;
   }
-  return url;
 }
 
 // Writes the page that sends a browser on to `url` (which holds the one-time
