@@ -18,28 +18,12 @@
 #include <vector>
 
 #include "tests/e2e/kvd_process.h"
+#include "tests/support/run_command.h"
 
 namespace kv::testing {
 namespace {
 
 using Json = nlohmann::json;
-
-struct ShellResult {
-  int code = -1;
-  std::string out;  // stdout (and stderr when the command says 2>&1)
-};
-
-ShellResult Sh(const std::string& command) {
-  ShellResult r;
-  FILE* p = ::popen(command.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
 
 std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
@@ -62,7 +46,7 @@ struct CurlReply {
 
 // Runs a curl command line, adding -s and a last line with the status.
 CurlReply Curl(const std::string& command) {
-  ShellResult r = Sh(command + " -s -w '\\n%{http_code}'");
+  CommandResult r = RunCommand(command + " -s -w '\\n%{http_code}'");
   INFO(command << "\n" << r.out);
   REQUIRE(r.code == 0);
   size_t nl = r.out.rfind('\n');
@@ -84,7 +68,7 @@ class Compat {
 
   // kv with an isolated environment, on this kvd's socket unless args say
   // --url; stderr joins stdout.
-  ShellResult Kv(const std::string& args) const {
+  CommandResult Kv(const std::string& args) const {
     std::string env =
         "env -u KV_URL -u KV_TOKEN -u KV_NAMESPACE -u KV_APP -u KV_PROFILE HOME=" + dir_.str() +
         " XDG_CONFIG_HOME=" + dir_.Sub("cfg") + " XDG_STATE_HOME=" + dir_.Sub("state") +
@@ -92,7 +76,7 @@ class Compat {
         " KV_NO_AUTOSTART=1 KV_REMOTE_LIB=" KV_REMOTE_LIB_PATH;
     std::string where =
         args.find("--url") == std::string::npos ? " --socket " + dir_.Sub("kvd.sock") + " " : " ";
-    return Sh(env + " " KV_PATH + where + args + " 2>&1");
+    return RunCommand(env + " " KV_PATH + where + args + " 2>&1");
   }
   const TempDir& dir() const { return dir_; }
 
@@ -141,7 +125,7 @@ TEST_CASE("simple-golang-kv's README requests work against kvd over TCP", "[e2e]
   CHECK(g["expire_at"].get<int64_t>() > NowSeconds());
   CHECK(g["expire_at"].get<int64_t>() <= NowSeconds() + 61);
   // Each namespace/app pair is a kvd namespace.
-  ShellResult read = c.Kv("-n myns --app myapp get foo");
+  CommandResult read = c.Kv("-n myns --app myapp get foo");
   CHECK(read.code == 0);
   CHECK(read.out == "bar");
 
@@ -311,7 +295,7 @@ TEST_CASE("Invoke's admin export, imported into another project, is the same dat
   CHECK(Curl(set + R"j('{"key":"cfg","value":{"on":true,"n":[1,2]}}')j").status == 200);
   CHECK(Curl(set + R"j('{"key":"name","value":"Ada"}')j").status == 200);
   const std::string file = c.dir().Sub("a.json");
-  CHECK(Sh("curl -s -f -o " + file + " " + c.base() + "/api/projects/a/kv-export").code == 0);
+  CHECK(RunCommand("curl -s -f -o " + file + " " + c.base() + "/api/projects/a/kv-export").code == 0);
   std::string exported = ReadWholeFile(file);
   CHECK(exported ==
         "{\n  \"cfg\": {\n    \"on\": true,\n    \"n\": [\n      1,\n      2\n    ]\n"
@@ -346,7 +330,7 @@ TEST_CASE("kv --url invoke+http:// against kvd's Invoke API", "[e2e]") {
 
   CHECK(c.Kv(url + "has greeting").code == 0);
   CHECK(c.Kv(url + "has nope").code == 1);
-  ShellResult missing = c.Kv(url + "get nope");
+  CommandResult missing = c.Kv(url + "get nope");
   CHECK(missing.code == 1);
   CHECK(missing.out.rfind("kv: ", 0) == 0);
   CHECK(c.Kv(url + "del greeting").code == 0);
@@ -357,7 +341,7 @@ TEST_CASE("kv --url invoke+http:// against kvd's Invoke API", "[e2e]") {
   for (const char* key : {"..", ".", "a/../b", "a/./b"}) {
     INFO(key);
     CHECK(c.Kv(url + "set '" + key + "' dots").code == 0);
-    ShellResult got = c.Kv(url + "get '" + key + "'");
+    CommandResult got = c.Kv(url + "get '" + key + "'");
     CHECK(got.code == 0);
     CHECK(got.out == "dots");
     CHECK(c.Kv(url + "del '" + key + "'").code == 0);
@@ -368,12 +352,12 @@ TEST_CASE("kv --url invoke+http:// against kvd's Invoke API", "[e2e]") {
   REQUIRE(meta.is_object());
   CHECK(meta["ttl_ms"].get<int64_t>() > 3500000);
 
-  ShellResult quota = c.Kv(url + "set big " + std::string(300, 'z'));
+  CommandResult quota = c.Kv(url + "set big " + std::string(300, 'z'));
   CHECK(quota.code == 5);
   CHECK(quota.out.find("quota exceeded") != std::string::npos);
   CHECK(c.Kv(url + "has big").code == 1);
 
-  ShellResult ls = c.Kv(url + "ls");
+  CommandResult ls = c.Kv(url + "ls");
   CHECK(ls.code == 5);
   CHECK(ls.out == "kv: invoke does not support ls\n");
 

@@ -22,6 +22,7 @@
 
 #include "tests/e2e/http_client.h"
 #include "tests/e2e/kvd_process.h"
+#include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
 namespace kv::e2e {
@@ -62,13 +63,8 @@ class SmallDisk {
 // and stderr.
 std::pair<int, std::string> RunKv(const std::string& socket, const std::string& args) {
   std::string command = "KV_URL=unix://" + socket + " " + KV_PATH + " " + args + " 2>&1 >/dev/null";
-  FILE* p = ::popen(command.c_str(), "r");
-  std::string err;
-  char buf[512];
-  size_t n;
-  while (p != nullptr && (n = std::fread(buf, 1, sizeof buf, p)) > 0) err.append(buf, n);
-  int status = p == nullptr ? -1 : ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, err};
+  testing::CommandResult r = testing::RunCommand(command);
+  return {r.code, r.out};
 }
 
 TEST_CASE("a full disk refuses writes with 507, keeps reads, and recovers", "[e2e][disk]") {

@@ -8,25 +8,13 @@
 
 #include "tests/e2e/http_client.h"
 #include "tests/e2e/kvd_process.h"
+#include "tests/support/run_command.h"
 
 namespace kv::testing {
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr
-};
-
-Run HttpLoad(const std::string& args) {
-  Run r;
-  FILE* p = ::popen((std::string(HTTP_LOAD_PATH) + " " + args + " 2>&1").c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+CommandResult HttpLoad(const std::string& args) {
+  return RunCommand(std::string(HTTP_LOAD_PATH) + " " + args + " 2>&1");
 }
 
 // The number after `name=` in http_load's RESULT line.
@@ -42,10 +30,10 @@ TEST_CASE("http_load drives kvd's Unix socket and reports what kvd answered", "[
   const std::string socket = dir.Sub("run/kvd.sock");
   REQUIRE(kvd.Start({"--data-dir", dir.Sub("data"), "--socket", socket}));
 
-  Run put = HttpLoad("--target unix:" + socket +
+  CommandResult put = HttpLoad("--target unix:" + socket +
                      " --op put --connections 4 --threads 2 --duration 1s --keys 20 --value-bytes 7");
   INFO(put.out);
-  REQUIRE(put.exit_code == 0);
+  REQUIRE(put.code == 0);
   REQUIRE(put.out.rfind("RESULT ops=", 0) == 0);
   CHECK(Field(put.out, "ops") > 0);
   CHECK(Field(put.out, "non2xx") == 0);
@@ -62,24 +50,27 @@ TEST_CASE("http_load drives kvd's Unix socket and reports what kvd answered", "[
   CHECK(found == 20);
 
   // GETs of keys that are not there count as non-2xx.
-  Run get = HttpLoad("--target unix:" + socket +
+  CommandResult get = HttpLoad("--target unix:" + socket +
                      " --op get --connections 2 --threads 1 --duration 1s --keys 1000");
   INFO(get.out);
-  REQUIRE(get.exit_code == 0);
+  REQUIRE(get.code == 0);
   CHECK(Field(get.out, "non2xx") > 0);
   CHECK(Field(get.out, "errors") == 0);
 }
 
 TEST_CASE("http_load: nothing listening or a bad flag is one line and a failure", "[e2e]") {
   TempDir dir;
-  Run none = HttpLoad("--target unix:" + dir.Sub("nothing.sock") + " --op get --duration 1s");
-  CHECK(none.exit_code == 1);
+  CommandResult none = HttpLoad("--target unix:" + dir.Sub("nothing.sock") + " --op get --duration 1s");
+  CHECK(none.code == 1);
   CHECK(none.out == "http_load: cannot connect to unix:" + dir.Sub("nothing.sock") +
                         ": No such file or directory\n");
-  Run bad = HttpLoad("--target unix:/x --op delete");
-  CHECK(bad.exit_code == 2);
+  CommandResult bad = HttpLoad("--target unix:/x --op delete");
+  CHECK(bad.code == 2);
   CHECK(bad.out.rfind("http_load: --op is get or put, not 'delete'", 0) == 0);
   CHECK(bad.out.find('\n') == bad.out.size() - 1);
+  CommandResult port = HttpLoad("--target 127.0.0.1:70000 --op get");
+  CHECK(port.code == 2);
+  CHECK(port.out.rfind("http_load: --target port is at most 65535, not 70000", 0) == 0);
 }
 
 }  // namespace

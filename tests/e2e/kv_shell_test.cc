@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "tests/e2e/kvd_process.h"
+#include "tests/support/run_command.h"
 #include "tests/support/sanitizer_env.h"
 #include "tests/support/temp_dir.h"
 
@@ -43,23 +44,10 @@ std::string Sh(const std::string& s) {  // single-quoted for /bin/sh
   return out + "'";
 }
 
-struct ShellResult {
-  int code = -1;
-  std::string out;
-};
-
 // Runs a /bin/sh command line (bounded by `timeout`), returning its exit code
 // and stdout.
-ShellResult RunSh(const std::string& command) {
-  ShellResult r;
-  FILE* p = ::popen(("timeout -k 5 60 sh -c " + Sh(command)).c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+CommandResult RunSh(const std::string& command) {
+  return RunCommand("timeout -k 5 60 sh -c " + Sh(command));
 }
 
 // A kvd, and the environment a kv needs to talk to it and nothing else.
@@ -88,11 +76,11 @@ class ShellFixture {
   std::string Kv() const { return Env() + " " + Sh(KV_PATH); }
 
   // kv ARGS (a shell fragment) run to its end, stdin from /dev/null.
-  ShellResult RunKv(const std::string& args) {
+  CommandResult RunKv(const std::string& args) {
     return RunSh(Kv() + " " + args + " </dev/null 2>/dev/null");
   }
   // kv shell ARGS with `script` on a pipe.
-  ShellResult Script(const std::string& script, const std::string& args = "") {
+  CommandResult Script(const std::string& script, const std::string& args = "") {
     return RunSh("printf %s " + Sh(script) + " | " + Kv() + " shell " + args + " 2>&1");
   }
 
@@ -189,7 +177,7 @@ class Terminal {
   }
 
  private:
-  ShellResult Tmux(const std::string& args) {
+  CommandResult Tmux(const std::string& args) {
     return RunSh("unset TMUX; tmux -S " + Sh(socket_) + " " + args);
   }
 
@@ -368,7 +356,7 @@ TEST_CASE("kv shell: a multi-line JSON value quoted or bare", "[e2e]") {
   t.Line("exit");
   CHECK(t.ExitStatus().value_or(-1) == 0);
 
-  ShellResult cfg = f.RunKv("get cfg");
+  CommandResult cfg = f.RunKv("get cfg");
   CHECK(cfg.code == 0);
   CHECK(cfg.out == "{\n  \"port\": 8080,\n  \"tags\": [\"a\", \"b c\"]\n}");
   CHECK(f.RunKv("meta cfg -o json").out.find("application/json") != std::string::npos);
@@ -417,7 +405,7 @@ TEST_CASE("kv alone on a terminal opens the shell", "[e2e]") {
 TEST_CASE("kv shell without a terminal runs a script", "[e2e]") {
   ShellFixture f;
   // Every line, in order; the output of each.
-  ShellResult r = f.Script("set a 1\nincr a\n# a comment\nget a\nset j '{\n  \"x\": 1\n}'\nget j\n");
+  CommandResult r = f.Script("set a 1\nincr a\n# a comment\nget a\nset j '{\n  \"x\": 1\n}'\nget j\n");
   CHECK(r.code == 0);
   CHECK(r.out == "2\n2{\n  \"x\": 1\n}");
 

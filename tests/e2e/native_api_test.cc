@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/http_client.h"
+#include "tests/support/run_command.h"
 #include "tests/support/temp_dir.h"
 
 #ifndef KVD_BINARY
@@ -145,17 +146,10 @@ std::string CreateToken(const Kvd& kvd, const std::string& tenant) {
 
 // Runs a shell command, returns its stdout.
 std::string Shell(const std::string& command) {
-  FILE* p = ::popen(command.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
-  INFO(command << "\n" << out);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  return out;
+  testing::CommandResult r = testing::RunCommand(command);
+  INFO(command << "\n" << r.out);
+  REQUIRE(r.code == 0);
+  return r.out;
 }
 
 std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
