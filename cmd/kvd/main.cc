@@ -254,6 +254,9 @@ Result<Config> BuildConfig(const Flags& f) {
   c.store.max_value_bytes = max_value;
   c.store.default_quota_bytes = quota;
   c.store.fsync = f.fsync;
+  // The server writes the log once per batch of responses (group commit),
+  // before any of them leaves (PendingResponses, daemon/http/server.cc).
+  c.store.caller_flushes_wal = true;
   if (!f.encryption_key_file.empty()) {
     Result<store::EncryptionKey> key = store::ReadEncryptionKeyFile(f.encryption_key_file);
     if (!key.ok()) return key.status();  // names the file and the problem

@@ -74,7 +74,8 @@ bool LocalProgram(const HttpRequest& request) {
 }  // namespace
 
 Router::Router(store::Store& store, auth::TokenStore& tokens, ApiOptions options)
-    : tokens_(tokens),
+    : store_(store),
+      tokens_(tokens),
       options_(options),
       sessions_(std::make_unique<auth::UiSessions>([&store] { return store.NowMs(); })),
       native_(std::make_unique<NativeApi>(store, tokens, options_)),
@@ -158,6 +159,8 @@ const Router::Mount* Router::FindMount(const HttpRequest& request, std::string_v
   }
   return nullptr;
 }
+
+Status Router::Flush() { return store_.FlushWal(); }
 
 std::optional<uint64_t> Router::BodyLimit(const HttpRequest& head) {
   std::string_view path;

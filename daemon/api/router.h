@@ -109,6 +109,9 @@ class Router : public Handler {
   // larger value is refused (413) before it is read; other native requests:
   // kMaxSmallBodyBytes. Other paths: the server's default.
   std::optional<uint64_t> BodyLimit(const HttpRequest& head) override;
+  // The store's write-ahead log, written once for the responses an I/O
+  // thread sends together (StoreOptions::caller_flushes_wal).
+  Status Flush() override;
 
   // The body limit of native requests that do not carry a value.
   static constexpr uint64_t kMaxSmallBodyBytes = 1 << 20;
@@ -126,6 +129,7 @@ class Router : public Handler {
   // The caller of `request`, or the 401 response to send instead.
   bool Authenticate(const HttpRequest& request, Caller* caller, HttpResponse* refusal) const;
 
+  store::Store& store_;
   auth::TokenStore& tokens_;
   const ApiOptions options_;
   std::unique_ptr<auth::UiSessions> sessions_;

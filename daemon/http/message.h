@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/status.h"
+
 namespace kv::daemon {
 
 // Header names compare case-insensitively.
@@ -101,6 +103,13 @@ class Handler {
     (void)head;
     return std::nullopt;
   }
+
+  // Called on an I/O thread before it sends the responses it has prepared
+  // (once for all that were ready together): makes durable whatever they
+  // acknowledge, or anything they show that another thread wrote. On an
+  // error those connections are closed without their responses. Called
+  // concurrently from the server's threads. Default: nothing to do.
+  virtual Status Flush() { return Status::Ok(); }
 };
 
 }  // namespace kv::daemon

@@ -199,6 +199,60 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   // Both post to the session's I/O thread; callable from any thread.
   virtual void Drain() = 0;
   virtual void ForceClose() = 0;
+  // On the I/O thread, for the response the session has prepared
+  // (PendingResponses): send it, or send `error` instead.
+  virtual void SendPrepared() = 0;
+  virtual void ReplacePrepared(HttpResponse error) = 0;
+};
+
+// The responses an I/O thread has prepared and not sent yet. They go out
+// together once the thread has run the handlers that were ready, after one
+// Handler::Flush() (group commit: one write of RocksDB's log for every
+// write they acknowledge, as Redis writes its AOF once per pass of its event
+// loop). When Flush fails, each of those requests is answered with the
+// error instead (507 for a full disk, else 500): never acknowledge a write
+// that is not in the log. Its outcome is unknown then: RocksDB holds it in
+// memory and may still write it when it recovers.
+class PendingResponses {
+ public:
+  // On the session's I/O thread (each runs one io_context).
+  static void Add(std::shared_ptr<SessionBase> session, const net::any_io_executor& executor,
+                  Handler* handler) {
+    thread_local PendingResponses pending;
+    pending.sessions_.push_back(std::move(session));
+    if (pending.scheduled_) return;
+    pending.scheduled_ = true;
+    net::post(executor, [p = &pending, handler] { p->SendAll(handler); });
+  }
+
+ private:
+  void SendAll(Handler* handler) {
+    scheduled_ = false;
+    std::vector<std::shared_ptr<SessionBase>> batch;
+    batch.swap(sessions_);
+    Status flushed = handler->Flush();
+    if (!flushed.ok()) {
+      logging::Error("answering " + std::to_string(batch.size()) +
+                     " request(s) with an error: " + flushed.message());
+    }
+    for (auto& session : batch) {
+      if (flushed.ok()) {
+        session->SendPrepared();
+        continue;
+      }
+      const bool full = flushed.code() == Status::Code::kNoSpace;
+      session->ReplacePrepared(ServerError(
+          full ? 507 : 500, full ? "INSUFFICIENT_STORAGE" : "INTERNAL_ERROR",
+          flushed.message() + "; whether this request took effect is unknown"));
+    }
+    if (sessions_.capacity() < batch.capacity()) {
+      batch.clear();
+      sessions_.swap(batch);  // keep the larger buffer
+    }
+  }
+
+  std::vector<std::shared_ptr<SessionBase>> sessions_;
+  bool scheduled_ = false;
 };
 
 // What the server's parts share. Sessions and listeners hold it by
@@ -536,10 +590,17 @@ class Session : public SessionBase {
     }
   }
 
+  // Prepares the response and queues it: it goes out with the others of
+  // this pass of the event loop, after the handler's Flush().
+  void WriteResponse(HttpResponse response, bool keep_alive) {
+    Prepare(std::move(response), keep_alive);
+    PendingResponses::Add(Self(), executor_, state_->handler);
+  }
+
   // Serializes the status line and the header straight into head_ (what
   // Beast's serializer would write for the same message, fields in the same
-  // order), then writes head and body with one gather write.
-  void WriteResponse(HttpResponse response, bool keep_alive) {
+  // order); SendPrepared() writes head and body with one gather write.
+  void Prepare(HttpResponse response, bool keep_alive) {
     phase_ = Phase::kWriting;
     int status = response.status;
     if (status < 100 || status > 999) status = 500;
@@ -581,15 +642,25 @@ class Session : public SessionBase {
       body_ = std::move(response.body);
     }
     head_.append("\r\n");
+    prepared_keep_alive_ = keep_alive;
+  }
+
+  void SendPrepared() override {
     std::array<net::const_buffer, 2> buffers = {net::buffer(head_), net::buffer(body_)};
     stream_.expires_after(Ms(state_->options.write_timeout_ms));
     net::async_write(stream_, buffers,
-                     [self = Self(), keep_alive](beast::error_code ec, size_t) {
+                     [self = Self(), keep_alive = prepared_keep_alive_](beast::error_code ec,
+                                                                        size_t) {
                        if (ec) return self->Close();
                        self->ReleaseLargeBody();
                        if (!keep_alive) return self->LingeringClose();
                        self->ReadRequest();
                      });
+  }
+
+  void ReplacePrepared(HttpResponse error) override {
+    Prepare(std::move(error), prepared_keep_alive_);
+    SendPrepared();
   }
 
   // Empties the request for the next one, keeping the small buffers.
@@ -822,6 +893,7 @@ class Session : public SessionBase {
   http::verb verb_ = http::verb::unknown;
   std::string head_;  // the response's status line and header
   std::string body_;  // the response's body while it is written
+  bool prepared_keep_alive_ = false;  // of the response in head_ and body_
   Phase phase_ = Phase::kIdle;
   bool registered_ = false;
   bool rejecting_ = false;

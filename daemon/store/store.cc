@@ -184,6 +184,9 @@ class Store::Impl {
   Result<std::vector<Event>> ReadEvents(uint64_t after, size_t limit) const;
   Result<uint64_t> ExpireDue();
   Status CompactAll();
+  // Writes RocksDB's buffered log records to the file, when the caller
+  // flushes (StoreOptions::caller_flushes_wal); otherwise every write did.
+  Status FlushWal() const;
 
   Status PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
                     bool create);
@@ -250,6 +253,9 @@ class Store::Impl {
   Status GetRecord(std::string_view data_key, std::optional<Record>* out) const;
 
   StoreOptions opt_;
+  // The sequence number up to which the write-ahead log was flushed (or its
+  // flush failed and was reported): FlushWal() skips when nothing is newer.
+  mutable std::atomic<uint64_t> wal_flushed_seq_{0};
   std::shared_ptr<const Clock> clock_;
   std::unique_ptr<rocksdb::Env> env_;  // the encrypting Env; null: RocksDB's default
   rocksdb::DB* db_ = nullptr;
@@ -326,6 +332,9 @@ Status Store::Impl::OpenDatabase() {
   db_options.info_log = RocksLogger::Open(dir);
   db_options.stats_dump_period_sec = 0;  // /metrics has the figures; the LOG stays small
   db_options.paranoid_checks = true;
+  // Writes leave their log record in RocksDB's buffer; FlushWal() writes
+  // what has gathered with one write(2) (group commit, StoreOptions).
+  db_options.manual_wal_flush = opt_.caller_flushes_wal;
   statistics_ = rocksdb::CreateDBStatistics();
   statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
   db_options.statistics = statistics_;
@@ -479,6 +488,7 @@ void Store::Impl::Close() {
   if (worker_.joinable()) worker_.join();
   if (db_ == nullptr) return;
   if (loaded_) (void)SaveCheckpoint();  // never write into a directory we refused
+  (void)FlushWal();
   for (auto* h : handles_) {
     if (h != nullptr) (void)db_->DestroyColumnFamilyHandle(h);
   }
@@ -495,6 +505,7 @@ void Store::Impl::WorkerLoop() {
     if (stopping_) break;
     l.unlock();
     (void)ExpireDue();  // errors are retried on the next tick
+    (void)FlushWal();   // no caller follows the worker's writes
     l.lock();
   }
 }
@@ -578,6 +589,22 @@ void Store::Impl::AppendErase(rocksdb::WriteBatch* b, uint64_t rev, EventType ty
   AppendEvent(b, rev, type, now, ns, key, stored);
   delta->keys -= 1;
   delta->bytes -= static_cast<int64_t>(key.size() + stored.value.size());
+}
+
+Status Store::Impl::FlushWal() const {
+  if (!opt_.caller_flushes_wal || db_ == nullptr) return Status::Ok();
+  // Everything a reader or writer can have seen so far is at or below the
+  // latest published sequence number, and its log record is in the buffer.
+  const uint64_t seen = db_->GetLatestSequenceNumber();
+  uint64_t done = wal_flushed_seq_.load(std::memory_order_acquire);
+  if (seen <= done) return Status::Ok();  // nothing new: no system call
+  rocksdb::Status s = db_->FlushWAL(/*sync=*/false);
+  // On an error too: the callers of this flush get the error for what it
+  // covered, and RocksDB refuses writes until it recovers; later flushes
+  // must not fail the reads that follow (the buffer's error is sticky).
+  while (done < seen && !wal_flushed_seq_.compare_exchange_weak(done, seen)) {
+  }
+  return FromRocks(s, "cannot write the write-ahead log");
 }
 
 Status Store::Impl::Write(rocksdb::WriteBatch* b) {
@@ -1131,6 +1158,9 @@ Result<std::vector<Event>> Store::Impl::ReadEvents(uint64_t after, size_t limit)
     out.push_back(std::move(*e));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "cannot read the event log");
+  // Watchers and webhooks see only what a crash of the process would keep:
+  // every event just read is in the log's file before it is handed out.
+  if (Status s = FlushWal(); !s.ok()) return s;
   return out;
 }
 
@@ -1234,7 +1264,8 @@ Status Store::Impl::SaveWebhookProgress(std::string_view ns, std::string_view id
   if (!gs.ok()) return FromRocks(gs, "cannot read the webhook");
   rocksdb::WriteBatch b;
   b.Put(webhooks_, WebhookKey('p', ns, id), EncodeWebhookProgress(p));
-  return Write(&b);
+  if (Status s = Write(&b); !s.ok()) return s;
+  return FlushWal();  // the dispatcher's own write: no response follows it
 }
 
 Status Store::Impl::CompactAll() {
@@ -1412,7 +1443,12 @@ uint64_t Store::WaitForRevision(uint64_t after, int64_t timeout_ms) const {
   return impl_->revisions().WaitAbove(after, timeout_ms);
 }
 uint64_t Store::EventFloor() const { return impl_->event_floor(); }
-Result<uint64_t> Store::ExpireDue() { return impl_->ExpireDue(); }
+Result<uint64_t> Store::ExpireDue() {
+  Result<uint64_t> expired = impl_->ExpireDue();
+  if (Status s = impl_->FlushWal(); !s.ok()) return s;
+  return expired;
+}
+Status Store::FlushWal() { return impl_->FlushWal(); }
 Status Store::PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
                          bool create) {
   return impl_->PutWebhook(ns, id, definition, create);

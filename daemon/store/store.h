@@ -9,7 +9,11 @@
 // Durability: the write-ahead log is always on and is written before a call
 // returns, so every acknowledged write survives a crash of the process (kill
 // -9). With StoreOptions::fsync, the log is also fsynced before the call
-// returns, so it survives a power cut too.
+// returns, so it survives a power cut too. With
+// StoreOptions::caller_flushes_wal, the caller takes over the first part:
+// a write returns with its log record still in RocksDB's buffer, and the
+// caller calls FlushWal() before it acknowledges (kvd, once per batch of
+// responses).
 //
 // Reads, and the read that precedes each write, go through a cache of the
 // encoded records of recently used keys (record_cache.h), kept exact under
@@ -56,6 +60,16 @@ struct StoreOptions {
   uint64_t default_quota_bytes = uint64_t{1} << 30;
   // fsync the write-ahead log before acknowledging each write. Default: off.
   bool fsync = false;
+  // Writes return with their write-ahead-log record buffered in RocksDB
+  // (manual_wal_flush); the caller calls FlushWal() before acknowledging
+  // them, so that one write(2) carries the records of many writes (group
+  // commit). Until then a crash of the process loses them, though readers
+  // may already see them: a caller must flush before any answer leaves it,
+  // not only before acknowledging its own writes. ReadEvents() flushes what
+  // it read, and the store's background writes (expiry, event trims,
+  // webhook progress) flush themselves. Default: off (each write is in the
+  // log's file when it returns).
+  bool caller_flushes_wal = false;
   // Encrypts every file of the database with this key (encryption.h). A
   // database keeps the choice it was created with: Open refuses an
   // encrypted one without its key, or a plain one with a key. Default: none.
@@ -264,6 +278,11 @@ class Store {
   // NotFound (nothing written) when the webhook was deleted meanwhile.
   Status SaveWebhookProgress(std::string_view ns, std::string_view id,
                              const WebhookProgress& progress);
+
+  // Writes the write-ahead-log records of the writes that returned so far
+  // to the file (see StoreOptions::caller_flushes_wal; a no-op without it).
+  // IOError: the write failed; RocksDB then refuses further writes.
+  Status FlushWal();
 
   // One pass of the expiry worker: settles every key due by now, then trims
   // the event log. Returns the number of keys expired.

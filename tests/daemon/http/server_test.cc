@@ -53,6 +53,10 @@ class TestHandler : public Handler {
       return res;
     }
     if (r.path == "/throw") throw std::runtime_error("secret value");
+    if (r.path == "/flushes") {  // how many Flush() calls had started when this was handled
+      res.body = std::to_string(flushes.load());
+      return res;
+    }
     if (r.path == "/stream") {
       res.headers.Set("Content-Type", "application/x-ndjson");
       res.stream = [this](StreamWriter& w) {
@@ -91,6 +95,15 @@ class TestHandler : public Handler {
     if (head.path == "/echo/value") return 1000;
     return std::nullopt;
   }
+
+  Status Flush() override {
+    flushes++;
+    if (fail_flush) return Status::IOError("disk on fire");
+    return Status::Ok();
+  }
+
+  std::atomic<int> flushes{0};
+  std::atomic<bool> fail_flush{false};
 
   std::atomic<int> producers_running{0};
   std::atomic<int> producers_done{0};
@@ -448,6 +461,52 @@ TEST_CASE("malformed requests get 400", "[http]") {
   auto r2 = d.ReadResponse();
   REQUIRE(r2);
   CHECK(r2->status == 400);
+}
+
+TEST_CASE("no response leaves before a Flush that started after it was handled", "[http]") {
+  Fixture f;
+  constexpr int kClients = 8;
+  constexpr int kRequests = 50;
+  std::atomic<int> answered{0};
+  std::atomic<int> early{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      RawConnection c;
+      if (!(i % 2 ? c.ConnectUnix(f.socket()) : c.ConnectTcp(f.port()))) return;
+      for (int n = 0; n < kRequests; ++n) {
+        if (!c.Send(Request("GET", "/flushes"))) return;
+        auto r = c.ReadResponse();
+        if (!r || r->status != 200) return;
+        // The handler saw `at_handle` flushes begun; one more must have
+        // begun (and ended) before these bytes left the server.
+        const int at_handle = std::stoi(r->body);
+        if (f.handler.flushes.load() <= at_handle) early++;
+        answered++;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  CHECK(answered == kClients * kRequests);
+  CHECK(early == 0);
+  // Responses that were ready together shared a Flush; never more than one each.
+  CHECK(f.handler.flushes.load() <= kClients * kRequests);
+}
+
+TEST_CASE("a failed Flush answers its requests with the error instead", "[http]") {
+  Fixture f;
+  Curl curl;
+  f.handler.fail_flush = true;
+  CurlReply failed = curl.Do("GET", Url(f.port(), "/echo/unknown"), "");
+  CHECK(failed.status == 500);
+  CHECK(failed.body.find("\"code\":\"INTERNAL_ERROR\"") != std::string::npos);
+  CHECK(failed.body.find("disk on fire; whether this request took effect is unknown") !=
+        std::string::npos);
+  CHECK(failed.body.find("GET /echo") == std::string::npos);  // not the handler's answer
+  f.handler.fail_flush = false;
+  CurlReply after = curl.Do("GET", Url(f.port(), "/echo/after"), "");
+  CHECK(after.status == 200);
+  CHECK(after.connects == 0);  // the connection stayed open
 }
 
 TEST_CASE("a handler that throws gets a 500 without its message", "[http]") {
