@@ -226,12 +226,13 @@ Result<Config> BuildConfig(const Flags& f) {
   }
   if (f.max_connections < 1) return Status::InvalidArgument("--max-connections: at least 1");
   // A request runs on its connection's I/O thread, RocksDB write included.
-  // Two threads suit the default mode best (more only add switching); with
-  // --fsync a write waits for its disk flush, and RocksDB syncs the writes
-  // of every thread waiting at once in one flush, so more threads mean more
-  // writes per flush: with 64 connections, 2 threads ~3.9k PUT/s, 16 ~15k,
-  // 64 ~19k on this project's 2-core test machine.
-  c.server.io_threads = f.io_threads > 0 ? f.io_threads : f.fsync ? 32 : 2;
+  // Two threads suit both modes (more only add switching): each thread
+  // writes the log once, and with --fsync syncs it once, for all the
+  // responses of a pass of its event loop (group commit). With 64
+  // connections and --fsync on this project's 2-core test machine: 2
+  // threads 22-27k PUT/s, 4 threads 19-22k; before group commit, 32
+  // threads (then the default) 20-21k.
+  c.server.io_threads = f.io_threads > 0 ? f.io_threads : 2;
   c.server.max_connections = f.max_connections;
   c.server.max_body_bytes = max_value + (64 << 10);
   if (Status s = DurationFlag("--idle-timeout", f.idle_timeout, &c.server.idle_timeout_ms); !s.ok()) {

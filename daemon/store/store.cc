@@ -296,7 +296,8 @@ class Store::Impl {
 Status Store::Impl::Open() {
   clock_ = opt_.clock ? opt_.clock : std::make_shared<SystemClock>();
   opt_.clock = clock_;
-  write_options_.sync = opt_.fsync;
+  // With a flushing caller the fsync moves to FlushWal(): one per batch.
+  write_options_.sync = opt_.fsync && !opt_.caller_flushes_wal;
   if (Status s = OpenDatabase(); !s.ok()) return s;
   if (Status s = LoadState(); !s.ok()) return s;
   if (opt_.expiry_worker) worker_ = std::thread([this] { WorkerLoop(); });
@@ -598,7 +599,7 @@ Status Store::Impl::FlushWal() const {
   const uint64_t seen = db_->GetLatestSequenceNumber();
   uint64_t done = wal_flushed_seq_.load(std::memory_order_acquire);
   if (seen <= done) return Status::Ok();  // nothing new: no system call
-  rocksdb::Status s = db_->FlushWAL(/*sync=*/false);
+  rocksdb::Status s = db_->FlushWAL(/*sync=*/opt_.fsync);
   // On an error too: the callers of this flush get the error for what it
   // covered, and RocksDB refuses writes until it recovers; later flushes
   // must not fail the reads that follow (the buffer's error is sticky).

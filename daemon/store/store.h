@@ -67,8 +67,10 @@ struct StoreOptions {
   // may already see them: a caller must flush before any answer leaves it,
   // not only before acknowledging its own writes. ReadEvents() flushes what
   // it read, and the store's background writes (expiry, event trims,
-  // webhook progress) flush themselves. Default: off (each write is in the
-  // log's file when it returns).
+  // webhook progress) flush themselves. With fsync, the sync moves to
+  // FlushWal() as well: one per batch instead of one per write. Default:
+  // off (each write is in the log's file, and with fsync on the disk, when
+  // it returns).
   bool caller_flushes_wal = false;
   // Encrypts every file of the database with this key (encryption.h). A
   // database keeps the choice it was created with: Open refuses an
@@ -280,7 +282,8 @@ class Store {
                              const WebhookProgress& progress);
 
   // Writes the write-ahead-log records of the writes that returned so far
-  // to the file (see StoreOptions::caller_flushes_wal; a no-op without it).
+  // to the file, and with StoreOptions::fsync syncs it (see
+  // StoreOptions::caller_flushes_wal; a no-op without it).
   // IOError: the write failed; RocksDB then refuses further writes.
   Status FlushWal();
 

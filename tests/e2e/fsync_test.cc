@@ -171,9 +171,10 @@ TEST_CASE("kvd --fsync under strace: each PUT's WAL fdatasync ends before its an
 
 TEST_CASE("kvd --fsync: concurrent writers share their disk flushes", "[e2e]") {
   // Each writer waits for its answer before the next write, so a flush per
-  // write would make syncs == writes; with kvd's default two threads at
-  // most two writes could share one. Here every write is still synced
-  // before its answer (the cases above), yet far fewer flushes are needed.
+  // write would make syncs == writes. kvd's two I/O threads each sync once
+  // for all the answers of a pass of their event loop (group commit), so
+  // every write is still synced before its answer (the cases above), yet
+  // far fewer flushes are needed.
   constexpr int kWriters = 32, kEach = 25;
   TempDir dir("kv-fsync");
   KvdProcess kvd;
