@@ -354,6 +354,10 @@ Status Store::Impl::OpenDatabase() {
   // new key (every key of an import) skips the skiplist search.
   data_cf.memtable_whole_key_filtering = true;
   data_cf.memtable_prefix_bloom_size_ratio = 0.02;
+  data_cf.write_buffer_size = opt_.memtable_bytes;
+  // Room for a burst (large values fill a small memtable fast) while the
+  // full ones are flushed, before RocksDB stalls writes.
+  data_cf.max_write_buffer_number = 4;
   rocksdb::ColumnFamilyOptions meta_cf;
   meta_cf.merge_operator = std::make_shared<UsageAddOperator>();
   // Every write merges a delta into its namespace's usage counter. Without a
