@@ -160,6 +160,7 @@ const Router::Mount* Router::FindMount(const HttpRequest& request, std::string_v
   return nullptr;
 }
 
+bool Router::FlushNeeded() { return store_.WalFlushNeeded(); }
 Status Router::Flush() { return store_.FlushWal(); }
 
 std::optional<uint64_t> Router::BodyLimit(const HttpRequest& head) {

@@ -111,6 +111,7 @@ class Router : public Handler {
   std::optional<uint64_t> BodyLimit(const HttpRequest& head) override;
   // The store's write-ahead log, written once for the responses an I/O
   // thread sends together (StoreOptions::caller_flushes_wal).
+  bool FlushNeeded() override;
   Status Flush() override;
 
   // The body limit of native requests that do not carry a value.

@@ -104,11 +104,13 @@ class Handler {
     return std::nullopt;
   }
 
-  // Called on an I/O thread before it sends the responses it has prepared
-  // (once for all that were ready together): makes durable whatever they
-  // acknowledge, or anything they show that another thread wrote. On an
-  // error those connections are closed without their responses. Called
-  // concurrently from the server's threads. Default: nothing to do.
+  // Whether something the handler wrote is not durable yet: then a
+  // response waits for Flush(), which the I/O thread calls once for all the
+  // responses it prepared together (group commit) before sending them; it
+  // makes durable whatever they acknowledge or show. On an error each of
+  // them is answered with that error instead. Both are called concurrently
+  // from the server's threads. Default: nothing to flush.
+  virtual bool FlushNeeded() { return false; }
   virtual Status Flush() { return Status::Ok(); }
 };
 

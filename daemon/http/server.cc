@@ -594,6 +594,9 @@ class Session : public SessionBase {
   // this pass of the event loop, after the handler's Flush().
   void WriteResponse(HttpResponse response, bool keep_alive) {
     Prepare(std::move(response), keep_alive);
+    // Nothing unflushed now: nothing this response shows can be (a read
+    // saw only what was written before this check).
+    if (!state_->handler->FlushNeeded()) return SendPrepared();
     PendingResponses::Add(Self(), executor_, state_->handler);
   }
 

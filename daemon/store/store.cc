@@ -187,6 +187,7 @@ class Store::Impl {
   // Writes RocksDB's buffered log records to the file, when the caller
   // flushes (StoreOptions::caller_flushes_wal); otherwise every write did.
   Status FlushWal() const;
+  bool WalFlushNeeded() const;
 
   Status PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
                     bool create);
@@ -594,6 +595,11 @@ void Store::Impl::AppendErase(rocksdb::WriteBatch* b, uint64_t rev, EventType ty
   AppendEvent(b, rev, type, now, ns, key, stored);
   delta->keys -= 1;
   delta->bytes -= static_cast<int64_t>(key.size() + stored.value.size());
+}
+
+bool Store::Impl::WalFlushNeeded() const {
+  return opt_.caller_flushes_wal && db_ != nullptr &&
+         db_->GetLatestSequenceNumber() > wal_flushed_seq_.load(std::memory_order_acquire);
 }
 
 Status Store::Impl::FlushWal() const {
@@ -1454,6 +1460,7 @@ Result<uint64_t> Store::ExpireDue() {
   return expired;
 }
 Status Store::FlushWal() { return impl_->FlushWal(); }
+bool Store::WalFlushNeeded() const { return impl_->WalFlushNeeded(); }
 Status Store::PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
                          bool create) {
   return impl_->PutWebhook(ns, id, definition, create);

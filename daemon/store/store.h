@@ -292,6 +292,9 @@ class Store {
   // StoreOptions::caller_flushes_wal; a no-op without it).
   // IOError: the write failed; RocksDB then refuses further writes.
   Status FlushWal();
+  // Whether FlushWal() has anything to write: a write returned since the
+  // last one. Cheap (two atomic loads).
+  bool WalFlushNeeded() const;
 
   // One pass of the expiry worker: settles every key due by now, then trims
   // the event log. Returns the number of keys expired.

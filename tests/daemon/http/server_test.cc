@@ -96,6 +96,7 @@ class TestHandler : public Handler {
     return std::nullopt;
   }
 
+  bool FlushNeeded() override { return true; }  // every response waits for a Flush
   Status Flush() override {
     flushes++;
     if (fail_flush) return Status::IOError("disk on fire");
