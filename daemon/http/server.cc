@@ -245,7 +245,7 @@ class PendingResponses {
           full ? 507 : 500, full ? "INSUFFICIENT_STORAGE" : "INTERNAL_ERROR",
           flushed.message() + "; whether this request took effect is unknown"));
     }
-    if (sessions_.capacity() < batch.capacity()) {
+    if (sessions_.empty() && sessions_.capacity() < batch.capacity()) {
       batch.clear();
       sessions_.swap(batch);  // keep the larger buffer
     }

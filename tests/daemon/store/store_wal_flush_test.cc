@@ -111,5 +111,29 @@ TEST_CASE("when the caller flushes, a crash keeps what FlushWal or ReadEvents co
   CHECK(next->entry.revision == (*events)[1].revision + 1);
 }
 
+TEST_CASE("WalFlushNeeded says whether a write returned since the last flush", "[rocksdb]") {
+  kv::testing::TempDir dir("kv-wal-flush");
+  {
+    auto store = Store::Open(ChildOptions(dir.Sub("data"), true));
+    REQUIRE(store.ok());
+    REQUIRE((*store)->FlushWal().ok());
+    CHECK_FALSE((*store)->WalFlushNeeded());
+    REQUIRE((*store)->Put("ns", "k", "v", {}).ok());
+    CHECK((*store)->WalFlushNeeded());
+    REQUIRE((*store)->Get("ns", "k").ok());  // a read adds nothing to flush
+    REQUIRE((*store)->FlushWal().ok());
+    CHECK_FALSE((*store)->WalFlushNeeded());
+    REQUIRE((*store)->Delete("ns", "k").ok());
+    CHECK((*store)->WalFlushNeeded());
+    REQUIRE((*store)->ReadEvents(0, 10).ok());  // hands out events: flushes them
+    CHECK_FALSE((*store)->WalFlushNeeded());
+  }
+  // Without the option every write reaches the file itself.
+  auto store = Store::Open(ChildOptions(dir.Sub("data"), false));
+  REQUIRE(store.ok());
+  REQUIRE((*store)->Put("ns", "k", "v", {}).ok());
+  CHECK_FALSE((*store)->WalFlushNeeded());
+}
+
 }  // namespace
 }  // namespace kv::store
