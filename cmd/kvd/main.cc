@@ -82,7 +82,7 @@ struct Flags {
   std::string sgkv_max_value_size;
   std::string sgkv_max_ttl_seconds;
   // Hidden: for tests and tuning.
-  int io_threads = 0;  // 0: as suits the durability mode (see Configure)
+  int io_threads = 0;  // 0: the default, 2 (see BuildConfig)
   std::string idle_timeout;
   std::string read_timeout;
   std::string write_timeout;
