@@ -7,12 +7,15 @@
 # directory on a random loopback port and a Unix socket. Loads 100k keys with
 # 100-byte values into each, then, interleaved, for ROUNDS rounds (default 2):
 #   kvd GET   wrk -t2 -c64 -d10s --latency, bench/kvd_get.lua (random keys)
-#   Redis     redis-benchmark -t set,get -d 100 -c 64 -n 500000 -r 100000 -P 1
+#   Redis     redis-benchmark -t get, then -t set: -d 100 -c 64 -n 500000 -r 100000 -P 1
 #   kvd PUT   wrk -t2 -c64 -d10s --latency, bench/kvd_put.lua (100-byte values)
 # and the same over the Unix sockets: kvd driven by BUILD_DIR/bench/http_load
 # (wrk speaks TCP only; http_load does what the two scripts do, and matches
-# wrk's figures over TCP), Redis by redis-benchmark -s. It prints ops/s and
-# p99 latency with the ratio kvd/Redis (targets: GET >= 1.0x, PUT >= 0.8x).
+# wrk's figures over TCP), Redis by redis-benchmark -s. It prints ops/s,
+# p99 latency and the server's CPU time per request (from /proc, all its
+# threads), each with the ratio kvd/Redis (targets: GET >= 1.0x, PUT >= 0.8x
+# in ops/s). On a machine where the load tool shares the server's cores, ops/s
+# also depends on which side saturates first; CPU per request does not.
 #
 # Environment: ROUNDS, DURATION (wrk, default 10s), KEYS (default 100000),
 # REQUESTS (redis-benchmark -n, default 500000), CONNECTIONS (default 64).
@@ -119,46 +122,64 @@ ops_p99() {
   echo "$(sed -n 's/.*ops=\([0-9.]*\).*/\1/p' <<<"$2") $(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$2")"
 }
 
-# wrk_run SCRIPT -> "ops p99_ms": kvd over TCP.
+# The CPU time (user + system, all threads) a process has used, in clock ticks.
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# cpu_per_request PID TICKS_BEFORE REQUESTS -> microseconds of PID's CPU per
+# request since TICKS_BEFORE. Unlike ops/s it does not depend on which side
+# of the closed loop (server or load tool, on the same cores) saturates first.
+cpu_per_request() {
+  awk -v a="$2" -v b="$(cpu_ticks "$1")" -v n="$3" -v hz="$TICKS_PER_SECOND" \
+    'BEGIN { printf "%.1f\n", (n > 0 ? (b - a) * 1e6 / hz / n : 0) }'
+}
+# requests_in OPS_PER_SECOND: requests a run of DURATION made.
+DURATION_SECONDS=$(awk -v d="$DURATION" 'BEGIN {
+  n = d + 0; u = substr(d, length(d)); print (u == "m" ? n * 60 : u == "h" ? n * 3600 : n) }')
+requests_in() { awk -v o="$1" -v s="$DURATION_SECONDS" 'BEGIN { printf "%.0f\n", o * s }'; }
+
+# wrk_run SCRIPT -> "ops p99_ms cpu_us": kvd over TCP.
 wrk_run() {
-  local out
+  local out ops p99 t0
+  t0=$(cpu_ticks "$KVD_PID")
   out=$(KV_BENCH_KEYS=$KEYS KV_BENCH_VALUE_BYTES=$VALUE_BYTES \
     wrk -t"$((CONNECTIONS < 2 ? CONNECTIONS : 2))" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$HERE/$1" "$KVD_URL")
-  ops_p99 "$1" "$(grep '^RESULT' <<<"$out")"
+  read -r ops p99 < <(ops_p99 "$1" "$(grep '^RESULT' <<<"$out")")
+  echo "$ops $p99 $(cpu_per_request "$KVD_PID" "$t0" "$(requests_in "$ops")")"
 }
 
-# load_run get|put -> "ops p99_ms": kvd over its Unix socket.
+# load_run get|put -> "ops p99_ms cpu_us": kvd over its Unix socket.
 load_run() {
-  ops_p99 "http_load $1" "$("$HTTP_LOAD" --target "unix:$TMP/kvd.sock" --op "$1" \
+  local ops p99 t0
+  t0=$(cpu_ticks "$KVD_PID")
+  read -r ops p99 < <(ops_p99 "http_load $1" "$("$HTTP_LOAD" --target "unix:$TMP/kvd.sock" --op "$1" \
     --connections "$CONNECTIONS" --threads "$((CONNECTIONS < 2 ? CONNECTIONS : 2))" \
-    --duration "$DURATION" --keys "$KEYS" --value-bytes "$VALUE_BYTES")"
+    --duration "$DURATION" --keys "$KEYS" --value-bytes "$VALUE_BYTES")")
+  echo "$ops $p99 $(cpu_per_request "$KVD_PID" "$t0" "$(requests_in "$ops")")"
 }
 
-# redis_run [redis-benchmark's connection flags] -> "set_ops set_p99 get_ops get_p99"
+# redis_run set|get [redis-benchmark's connection flags] -> "ops p99_ms cpu_us"
 redis_run() {
-  local csv
-  csv=$(redis-benchmark "$@" -t set,get -d "$VALUE_BYTES" \
+  local op=$1 csv t0
+  shift
+  t0=$(cpu_ticks "$REDIS_PID")
+  csv=$(redis-benchmark "$@" -t "$op" -d "$VALUE_BYTES" \
     -c "$CONNECTIONS" -n "$REQUESTS" -r "$KEYS" -P 1 --csv 2>/dev/null)
   # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  awk -F'"' '
-    $2 == "SET" { set_ops = $4; set_p99 = $14 }
-    $2 == "GET" { get_ops = $4; get_p99 = $14 }
-    END { print set_ops, set_p99, get_ops, get_p99 }' <<<"$csv"
+  echo "$(awk -F'"' 'toupper($2) == toupper(op) { print $4, $14 }' op="$op" <<<"$csv") \
+$(cpu_per_request "$REDIS_PID" "$t0" "$REQUESTS")"
 }
 
 declare -a KG KP RG RS UKG UKP URG URS
 for round in $(seq "$ROUNDS"); do
-  echo "round $round/$ROUNDS: TCP: kvd GET, Redis SET+GET, kvd PUT; Unix socket: the same..." >&2
-  read -r kg_ops kg_p99 < <(wrk_run kvd_get.lua)
-  read -r rs_ops rs_p99 rg_ops rg_p99 < <(redis_run -h 127.0.0.1 -p "$REDIS_PORT")
-  read -r kp_ops kp_p99 < <(wrk_run kvd_put.lua)
-  KG+=("$kg_ops $kg_p99"); KP+=("$kp_ops $kp_p99")
-  RG+=("$rg_ops $rg_p99"); RS+=("$rs_ops $rs_p99")
-  read -r kg_ops kg_p99 < <(load_run get)
-  read -r rs_ops rs_p99 rg_ops rg_p99 < <(redis_run -s "$TMP/redis.sock")
-  read -r kp_ops kp_p99 < <(load_run put)
-  UKG+=("$kg_ops $kg_p99"); UKP+=("$kp_ops $kp_p99")
-  URG+=("$rg_ops $rg_p99"); URS+=("$rs_ops $rs_p99")
+  echo "round $round/$ROUNDS: TCP: kvd GET, Redis GET, Redis SET, kvd PUT; Unix socket: the same..." >&2
+  KG+=("$(wrk_run kvd_get.lua)")
+  RG+=("$(redis_run get -h 127.0.0.1 -p "$REDIS_PORT")")
+  RS+=("$(redis_run set -h 127.0.0.1 -p "$REDIS_PORT")")
+  KP+=("$(wrk_run kvd_put.lua)")
+  UKG+=("$(load_run get)")
+  URG+=("$(redis_run get -s "$TMP/redis.sock")")
+  URS+=("$(redis_run set -s "$TMP/redis.sock")")
+  UKP+=("$(load_run put)")
 done
 
 # ---- report -----------------------------------------------------------------
@@ -168,28 +189,32 @@ echo "over TCP loopback (wrk | redis-benchmark) and Unix sockets (http_load | re
 if [ "$FSYNC" = 1 ]; then echo "kvd --fsync, Redis appendfsync always: every write synced before its answer,"; fi
 echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(redis-server --version | awk '{print $3}'), kvd $("$KVD" --version | awk '{print $2}') ($build_type)"
 echo
-printf '%-6s %-5s %-5s %12s %12s %7s %12s %12s %7s\n' op via round "kvd ops/s" "Redis ops/s" ratio \
-  "kvd p99 ms" "Redis p99" ratio
-row() {  # op via round kvd_ops kvd_p99 redis_ops redis_p99
-  awk -v op="$1" -v via="$2" -v r="$3" -v ko="$4" -v kp="$5" -v ro="$6" -v rp="$7" 'BEGIN {
-    printf "%-6s %-5s %-5s %12.0f %12.0f %6.2fx %12.3f %12.3f %6.2fx\n",
-      op, via, r, ko, ro, (ro > 0 ? ko / ro : 0), kp, rp, (rp > 0 ? kp / rp : 0) }'
+printf '%-6s %-5s %-5s %10s %10s %6s %8s %8s %6s %8s %8s %6s\n' op via round \
+  "kvd ops/s" "Redis" ratio "kvd p99" "Redis" ratio "kvd CPU" "Redis" ratio
+# row OP VIA ROUND KVD_OPS KVD_P99 KVD_CPU REDIS_OPS REDIS_P99 REDIS_CPU
+row() {
+  awk -v op="$1" -v via="$2" -v r="$3" -v ko="$4" -v kp="$5" -v kc="$6" \
+    -v ro="$7" -v rp="$8" -v rc="$9" 'function ratio(a, b) { return b > 0 ? a / b : 0 }
+    BEGIN { printf "%-6s %-5s %-5s %10.0f %10.0f %5.2fx %8.3f %8.3f %5.2fx %8.1f %8.1f %5.2fx\n",
+      op, via, r, ko, ro, ratio(ko, ro), kp, rp, ratio(kp, rp), kc, rc, ratio(kc, rc) }'
 }
-sum() { awk '{ o += $1; p += $2 } END { printf "%f %f\n", o / NR, p / NR }'; }
+mean() { awk '{ for (i = 1; i <= NF; i++) t[i] += $i } END { print t[1] / NR, t[2] / NR, t[3] / NR }'; }
 # rows OP VIA KVD_ARRAY REDIS_ARRAY: one row per round, then their mean.
 rows() {
   local -n kvd=$3 redis=$4
-  local i a b c d
+  local i
   for i in $(seq 0 $((ROUNDS - 1))); do
-    read -r a b <<<"${kvd[$i]}"; read -r c d <<<"${redis[$i]}"
-    row "$1" "$2" $((i + 1)) "$a" "$b" "$c" "$d"
+    # shellcheck disable=SC2086  # each element is three numbers
+    row "$1" "$2" $((i + 1)) ${kvd[$i]} ${redis[$i]}
   done
-  read -r a b < <(printf '%s\n' "${kvd[@]}" | sum); read -r c d < <(printf '%s\n' "${redis[@]}" | sum)
-  row "$1" "$2" mean "$a" "$b" "$c" "$d"
+  # shellcheck disable=SC2046
+  row "$1" "$2" mean $(printf '%s\n' "${kvd[@]}" | mean) $(printf '%s\n' "${redis[@]}" | mean)
 }
 rows GET tcp KG RG
 rows PUT tcp KP RS
 rows GET unix UKG URG
 rows PUT unix UKP URS
 echo
-echo "(PUT is compared with Redis SET. Targets: GET >= 1.0x, PUT >= 0.8x Redis ops/s.)"
+echo "(ops/s and p99 latency in ms as the load tools saw them; CPU: microseconds of CPU time, user + system,"
+echo " all threads, the server used per request. PUT is compared with Redis SET."
+echo " Targets: GET >= 1.0x, PUT >= 0.8x Redis ops/s.)"
