@@ -1,5 +1,6 @@
 // kvd as a process: flags and their environment twins, listeners, signals,
 // stale and live sockets, restart with data intact.
+#include <sched.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -290,6 +291,56 @@ TEST_CASE("defaults come from XDG variables, and flags beat their KVD_* twins", 
   CHECK(kvd.unix_socket() == dir.Sub("flag.sock"));
   kvd.Signal(SIGTERM);
   CHECK(kvd.Wait(10s) == 0);
+}
+
+namespace {
+
+// Starts kvd with its CPU affinity limited to the first `cpus` CPUs this
+// process may use (a child inherits its parent's), and returns what its
+// start line says of its I/O threads, e.g. "1 I/O thread)".
+std::string IoThreadsOnCpus(KvdProcess& kvd, const TempDir& dir, int cpus,
+                            const std::vector<std::string>& env = {}) {
+  cpu_set_t saved, limited;
+  REQUIRE(::sched_getaffinity(0, sizeof saved, &saved) == 0);
+  CPU_ZERO(&limited);
+  for (int cpu = 0, taken = 0; cpu < CPU_SETSIZE && taken < cpus; ++cpu) {
+    if (CPU_ISSET(cpu, &saved)) {
+      CPU_SET(cpu, &limited);
+      ++taken;
+    }
+  }
+  REQUIRE(::sched_setaffinity(0, sizeof limited, &limited) == 0);
+  std::vector<std::string> with_env = env;
+  with_env.push_back("KVD_LOG_LEVEL=info");
+  const bool started = kvd.Start(BaseArgs(dir), with_env);
+  REQUIRE(::sched_setaffinity(0, sizeof saved, &saved) == 0);
+  REQUIRE(started);
+  kvd.Signal(SIGTERM);
+  CHECK(kvd.Wait(10s) == 0);
+  const std::string err = kvd.Stderr();
+  const size_t at = err.find(" started (pid ");
+  REQUIRE(at != std::string::npos);
+  const size_t end = err.find('\n', at);
+  const std::string line = err.substr(at, end - at);
+  const size_t comma = line.rfind(", ");
+  REQUIRE(comma != std::string::npos);
+  return line.substr(comma + 2);
+}
+
+}  // namespace
+
+TEST_CASE("kvd runs an I/O thread per two CPUs it may use, and says how many", "[e2e]") {
+  TempDir dir("kvd-e2e");
+  KvdProcess kvd;
+  // Its clients share the machine: on one or two CPUs, one thread.
+  CHECK(IoThreadsOnCpus(kvd, dir, 1, {"KVD_IO_THREADS="}) == "1 I/O thread)");
+  cpu_set_t all;
+  REQUIRE(::sched_getaffinity(0, sizeof all, &all) == 0);
+  const int cpus = CPU_COUNT(&all);
+  if (cpus >= 2) CHECK(IoThreadsOnCpus(kvd, dir, 2, {"KVD_IO_THREADS="}) == "1 I/O thread)");
+  if (cpus >= 4) CHECK(IoThreadsOnCpus(kvd, dir, 4, {"KVD_IO_THREADS="}) == "2 I/O threads)");
+  // The hidden --io-threads and its twin set it.
+  CHECK(IoThreadsOnCpus(kvd, dir, 1, {"KVD_IO_THREADS=3"}) == "3 I/O threads)");
 }
 
 TEST_CASE("SIGHUP reopens the log file", "[e2e]") {
