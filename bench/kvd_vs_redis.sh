@@ -119,7 +119,11 @@ ops_p99() {
   if [ "${non2xx:-0}" != 0 ] || [ "${errors:-0}" != 0 ]; then
     echo "kvd_vs_redis: warning: $1: $non2xx non-2xx responses, $errors socket errors" >&2
   fi
-  echo "$(sed -n 's/.*ops=\([0-9.]*\).*/\1/p' <<<"$2") $(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$2")"
+  local ops p99
+  ops=$(sed -n 's/.*ops=\([0-9.]*\).*/\1/p' <<<"$2")
+  p99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' <<<"$2")
+  [ -n "$ops" ] || echo "kvd_vs_redis: warning: $1 printed no result" >&2
+  echo "${ops:-0} ${p99:-0}"
 }
 
 # The CPU time (user + system, all threads) a process has used, in clock ticks.
@@ -165,7 +169,10 @@ redis_run() {
   csv=$(redis-benchmark "$@" -t "$op" -d "$VALUE_BYTES" \
     -c "$CONNECTIONS" -n "$REQUESTS" -r "$KEYS" -P 1 --csv 2>/dev/null)
   # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  echo "$(awk -F'"' 'toupper($2) == toupper(op) { print $4, $14 }' op="$op" <<<"$csv") \
+  # A failed run still makes a row (zeros, and a warning), not a broken table.
+  echo "$(awk -F'"' 'toupper($2) == toupper(op) { print $4, $14; found = 1 }
+    END { if (!found) { print "kvd_vs_redis: warning: redis-benchmark -t " op " printed no result" > "/dev/stderr"; print 0, 0 } }' \
+    op="$op" <<<"$csv") \
 $(cpu_per_request "$REDIS_PID" "$t0" "$REQUESTS")"
 }
 
