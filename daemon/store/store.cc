@@ -337,6 +337,7 @@ Status Store::Impl::OpenDatabase() {
   // Writes leave their log record in RocksDB's buffer; FlushWal() writes
   // what has gathered with one write(2) (group commit, StoreOptions).
   db_options.manual_wal_flush = opt_.caller_flushes_wal;
+  db_options.max_total_wal_size = opt_.wal_bytes_limit;
   statistics_ = rocksdb::CreateDBStatistics();
   statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
   db_options.statistics = statistics_;

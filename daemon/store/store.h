@@ -100,6 +100,15 @@ struct StoreOptions {
   // (a quarter of a kvd PUT's time under random keys); at 4 MiB the list
   // stays in cache. More, smaller flushes are the price. Default: 4 MiB.
   size_t memtable_bytes = size_t{4} << 20;
+  // The most the write-ahead log's files may hold on disk before RocksDB
+  // flushes the families that keep its oldest file alive (its
+  // max_total_wal_size). A log file goes only once every family has flushed
+  // what it holds of it, and the families written rarely (usage counters,
+  // the expiry index) fill their memtables slowly: without a bound the logs
+  // grew past 500 MB after a million writes, each file kept with its write
+  // buffer in memory, all of it replayed by a restart after a crash.
+  // Default: 128 MiB.
+  uint64_t wal_bytes_limit = uint64_t{128} << 20;
   // RocksDB rewrites every SST file at least this often, so the compaction
   // filter reaches all of them. Default: 1 day.
   uint64_t periodic_compaction_seconds = 86400;
