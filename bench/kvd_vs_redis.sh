@@ -17,6 +17,14 @@
 # in ops/s). On a machine where the load tool shares the server's cores, ops/s
 # also depends on which side saturates first; CPU per request does not.
 #
+# The HTTP ceiling: when nginx is installed (Debian's nginx-light, from
+# ./dev deps), each round also drives an nginx with one worker that answers
+# every request with a fixed 100-byte body from memory (the most any HTTP/1.1
+# server does for a GET) over TCP and a Unix socket with the same tools and
+# the GET script, and the report adds kvd GET / nginx and nginx / Redis GET:
+# how far kvd is from the ceiling, and whether an HTTP server can reach
+# Redis's GET rate on this machine at all. NGINX=0 leaves it out.
+#
 # Environment: ROUNDS, DURATION (wrk, default 10s), KEYS (default 100000),
 # REQUESTS (redis-benchmark -n, default 500000), CONNECTIONS (default 64).
 # FSYNC=1 runs kvd with --fsync and Redis with appendfsync always, so that
@@ -34,6 +42,7 @@ REQUESTS=${REQUESTS:-500000}
 VALUE_BYTES=100
 CONNECTIONS=${CONNECTIONS:-64}
 FSYNC=${FSYNC:-0}
+NGINX=${NGINX:-1}
 KVD_SYNC=()
 REDIS_SYNC=everysec
 if [ "$FSYNC" = 1 ]; then KVD_SYNC=(--fsync); REDIS_SYNC=always; fi
@@ -45,6 +54,10 @@ done
 HTTP_LOAD=$BUILD_DIR/bench/http_load
 [ -x "$HTTP_LOAD" ] || { echo "kvd_vs_redis: no bench/http_load in $BUILD_DIR (build it first)" >&2; exit 2; }
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+if [ "$NGINX" = 1 ] && ! command -v nginx >/dev/null; then
+  echo "kvd_vs_redis: nginx is not installed (./dev deps): no HTTP ceiling rows" >&2
+  NGINX=0
+fi
 if [ "$build_type" != "Release" ]; then
   echo "kvd_vs_redis: warning: $BUILD_DIR is a '${build_type:-unknown}' build, not Release" >&2
 fi
@@ -52,7 +65,9 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/kvd-vs-redis.XXXXXX")
 KVD_PID=
 REDIS_PID=
+NGINX_PID=
 cleanup() {
+  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null || true
   [ -n "$KVD_PID" ] && kill "$KVD_PID" 2>/dev/null && wait "$KVD_PID" 2>/dev/null || true
   [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null || true
   rm -rf "$TMP"
@@ -92,8 +107,52 @@ for _ in 1 2 3 4 5; do
 done
 [ -n "$REDIS_PID" ] || { echo "kvd_vs_redis: redis-server did not start" >&2; exit 1; }
 
-# ---- load -------------------------------------------------------------------
+# ---- nginx: the HTTP ceiling ----------------------------------------------------
 value=$(head -c "$VALUE_BYTES" /dev/zero | tr '\0' 'v')
+if [ "$NGINX" = 1 ]; then
+  mkdir -p "$TMP/nginx"
+  for _ in 1 2 3 4 5; do
+    NGINX_PORT=$((20000 + RANDOM % 40000))
+    # One process that is its own worker (so its CPU time is all of nginx's),
+    # keep-alive without a request cap, no access log: nginx at its fastest.
+    cat >"$TMP/nginx/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $TMP/nginx/nginx.pid;
+error_log $TMP/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_timeout 65;
+  keepalive_requests 1000000;
+  client_body_temp_path $TMP/nginx/body;
+  proxy_temp_path $TMP/nginx/proxy;
+  fastcgi_temp_path $TMP/nginx/fastcgi;
+  uwsgi_temp_path $TMP/nginx/uwsgi;
+  scgi_temp_path $TMP/nginx/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    listen unix:$TMP/nginx.sock;
+    location / { default_type application/octet-stream; return 200 "$value"; }
+  }
+}
+CONF
+    nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" 2>>"$TMP/nginx/error.log" &
+    NGINX_PID=$!
+    for _ in $(seq 50); do
+      curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1 && break
+      sleep 0.1
+    done
+    if curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1; then break; fi
+    kill "$NGINX_PID" 2>/dev/null || true
+    wait "$NGINX_PID" 2>/dev/null || true
+    NGINX_PID=
+  done
+  [ -n "$NGINX_PID" ] || { echo "kvd_vs_redis: nginx did not start:" >&2; cat "$TMP/nginx/error.log" >&2; exit 1; }
+fi
+
+# ---- load -------------------------------------------------------------------
 printf '%s' "$value" >"$TMP/value"
 echo "loading $KEYS keys with $VALUE_BYTES-byte values into kvd and Redis..." >&2
 curl -sS --no-progress-meter -Z --parallel-max 32 -X PUT --data-binary @"$TMP/value" \
@@ -141,24 +200,25 @@ DURATION_SECONDS=$(awk -v d="$DURATION" 'BEGIN {
   n = d + 0; u = substr(d, length(d)); print (u == "m" ? n * 60 : u == "h" ? n * 3600 : n) }')
 requests_in() { awk -v o="$1" -v s="$DURATION_SECONDS" 'BEGIN { printf "%.0f\n", o * s }'; }
 
-# wrk_run SCRIPT -> "ops p99_ms cpu_us": kvd over TCP.
+# wrk_run SCRIPT [URL PID] -> "ops p99_ms cpu_us": over TCP, kvd unless told.
 wrk_run() {
-  local out ops p99 t0
-  t0=$(cpu_ticks "$KVD_PID")
+  local url=${2:-$KVD_URL} pid=${3:-$KVD_PID} out ops p99 t0
+  t0=$(cpu_ticks "$pid")
   out=$(KV_BENCH_KEYS=$KEYS KV_BENCH_VALUE_BYTES=$VALUE_BYTES \
-    wrk -t"$((CONNECTIONS < 2 ? CONNECTIONS : 2))" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$HERE/$1" "$KVD_URL")
+    wrk -t"$((CONNECTIONS < 2 ? CONNECTIONS : 2))" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$HERE/$1" "$url")
   read -r ops p99 < <(ops_p99 "$1" "$(grep '^RESULT' <<<"$out")")
-  echo "$ops $p99 $(cpu_per_request "$KVD_PID" "$t0" "$(requests_in "$ops")")"
+  echo "$ops $p99 $(cpu_per_request "$pid" "$t0" "$(requests_in "$ops")")"
 }
 
-# load_run get|put -> "ops p99_ms cpu_us": kvd over its Unix socket.
+# load_run get|put [SOCKET PID] -> "ops p99_ms cpu_us": over a Unix socket,
+# kvd's unless told.
 load_run() {
-  local ops p99 t0
-  t0=$(cpu_ticks "$KVD_PID")
-  read -r ops p99 < <(ops_p99 "http_load $1" "$("$HTTP_LOAD" --target "unix:$TMP/kvd.sock" --op "$1" \
+  local socket=${2:-$TMP/kvd.sock} pid=${3:-$KVD_PID} ops p99 t0
+  t0=$(cpu_ticks "$pid")
+  read -r ops p99 < <(ops_p99 "http_load $1" "$("$HTTP_LOAD" --target "unix:$socket" --op "$1" \
     --connections "$CONNECTIONS" --threads "$((CONNECTIONS < 2 ? CONNECTIONS : 2))" \
     --duration "$DURATION" --keys "$KEYS" --value-bytes "$VALUE_BYTES")")
-  echo "$ops $p99 $(cpu_per_request "$KVD_PID" "$t0" "$(requests_in "$ops")")"
+  echo "$ops $p99 $(cpu_per_request "$pid" "$t0" "$(requests_in "$ops")")"
 }
 
 # redis_run set|get [redis-benchmark's connection flags] -> "ops p99_ms cpu_us"
@@ -176,9 +236,13 @@ redis_run() {
 $(cpu_per_request "$REDIS_PID" "$t0" "$REQUESTS")"
 }
 
-declare -a KG KP RG RS UKG UKP URG URS
+declare -a KG KP RG RS UKG UKP URG URS NG UNG
 for round in $(seq "$ROUNDS"); do
   echo "round $round/$ROUNDS: TCP: kvd GET, Redis GET, Redis SET, kvd PUT; Unix socket: the same..." >&2
+  if [ "$NGINX" = 1 ]; then
+    NG+=("$(wrk_run kvd_get.lua "http://127.0.0.1:$NGINX_PORT" "$NGINX_PID")")
+    UNG+=("$(load_run get "$TMP/nginx.sock" "$NGINX_PID")")
+  fi
   KG+=("$(wrk_run kvd_get.lua)")
   RG+=("$(redis_run get -h 127.0.0.1 -p "$REDIS_PORT")")
   RS+=("$(redis_run set -h 127.0.0.1 -p "$REDIS_PORT")")
@@ -194,15 +258,19 @@ echo
 echo "kvd vs Redis: $KEYS keys, $VALUE_BYTES-byte values, $CONNECTIONS connections, no pipelining,"
 echo "over TCP loopback (wrk | redis-benchmark) and Unix sockets (http_load | redis-benchmark -s),"
 if [ "$FSYNC" = 1 ]; then echo "kvd --fsync, Redis appendfsync always: every write synced before its answer,"; fi
-echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), $(redis-server --version | awk '{print $3}'), kvd $("$KVD" --version | awk '{print $2}') ($build_type)"
+echo "$(nproc) CPUs ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), Redis $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p'), kvd $("$KVD" --version | awk '{print $2}') ($build_type)"
 echo
-printf '%-6s %-5s %-5s %10s %10s %6s %8s %8s %6s %8s %8s %6s\n' op via round \
-  "kvd ops/s" "Redis" ratio "kvd p99" "Redis" ratio "kvd CPU" "Redis" ratio
+# header A B: the column heads of a table of A against B.
+header() {
+  printf '%-6s %-5s %-5s %12s %10s %6s %10s %8s %6s %10s %8s %6s\n' op via round \
+    "$1 ops/s" "$2" ratio "$1 p99" "$2" ratio "$1 CPU" "$2" ratio
+}
+header kvd Redis
 # row OP VIA ROUND KVD_OPS KVD_P99 KVD_CPU REDIS_OPS REDIS_P99 REDIS_CPU
 row() {
   awk -v op="$1" -v via="$2" -v r="$3" -v ko="$4" -v kp="$5" -v kc="$6" \
     -v ro="$7" -v rp="$8" -v rc="$9" 'function ratio(a, b) { return b > 0 ? a / b : 0 }
-    BEGIN { printf "%-6s %-5s %-5s %10.0f %10.0f %5.2fx %8.3f %8.3f %5.2fx %8.1f %8.1f %5.2fx\n",
+    BEGIN { printf "%-6s %-5s %-5s %12.0f %10.0f %5.2fx %10.3f %8.3f %5.2fx %10.1f %8.1f %5.2fx\n",
       op, via, r, ko, ro, ratio(ko, ro), kp, rp, ratio(kp, rp), kc, rc, ratio(kc, rc) }'
 }
 mean() { awk '{ for (i = 1; i <= NF; i++) t[i] += $i } END { print t[1] / NR, t[2] / NR, t[3] / NR }'; }
@@ -225,3 +293,16 @@ echo
 echo "(ops/s and p99 latency in ms as the load tools saw them; CPU: microseconds of CPU time, user + system,"
 echo " all threads, the server used per request. PUT is compared with Redis SET."
 echo " Targets: GET >= 1.0x, PUT >= 0.8x Redis ops/s.)"
+if [ "$NGINX" = 1 ]; then
+  echo
+  echo "The HTTP ceiling: nginx $(nginx -v 2>&1 | sed 's|.*/||'), one worker, answering every GET with a fixed"
+  echo "$VALUE_BYTES-byte body from memory, driven by the same tools and script as kvd GET."
+  echo
+  header kvd nginx
+  rows GET tcp KG NG
+  rows GET unix UKG UNG
+  echo
+  header nginx Redis
+  rows GET tcp NG RG
+  rows GET unix UNG URG
+fi
