@@ -13,9 +13,11 @@
 // a key's entry after their batch, with the lock held; readers fill it on a
 // miss, with the lock held.
 //
-// Each shard is bounded by capacity_bytes / shards, counting key, record and
-// a fixed overhead per entry; records larger than an eighth of a shard are
-// not cached. Eviction is CLOCK (second chance): a hit only marks its entry,
+// Each shard is bounded by capacity_bytes / shards, counting what each entry
+// holds allocated (key, room for its record, and a fixed overhead); records
+// whose entry would take more than an eighth of a shard are not cached. A
+// rewrite reuses the entry when the record fits and fills at least half its
+// room, so that a value that shrinks gives its memory back. Eviction is CLOCK (second chance): a hit only marks its entry,
 // so that reads touch nothing but the entry itself. An entry is one
 // allocation (links, key and record together): a lookup costs the bucket
 // and the entry, two cache misses at most.
@@ -49,6 +51,13 @@ class RecordCache {
   bool enabled() const { return shard_capacity_ > 0; }
   size_t shards() const { return shards_.size(); }
 
+  // What a new entry for a key and record of these sizes is charged.
+  static size_t EntryCharge(size_t key_size, size_t record_size) {
+    return key_size + RoomFor(record_size) + kEntryOverhead;
+  }
+  // What the shard's entries are charged, together.
+  size_t shard_bytes(size_t shard) const { return shards_[shard].bytes; }
+
   // Whether the key whose hash is `hash` is cached; if so *record is its
   // record, valid until the shard is next changed.
   bool Find(size_t hash, std::string_view key, std::string_view* record) {
@@ -64,12 +73,13 @@ class RecordCache {
   void Put(size_t hash, std::string_view key, std::string_view record) {
     if (!enabled()) return;
     Shard& s = ShardOf(hash);
-    const size_t charge = Charge(key.size(), record.size());
-    if (charge > shard_capacity_ / 8) return Erase(hash, key);
+    if (EntryCharge(key.size(), record.size()) > shard_capacity_ / 8) return Erase(hash, key);
     Node** slot = Slot(s, hash, key);
-    if (Node* n = *slot) {
-      s.bytes -= Charge(n->key_size, n->record_size);
-      if (record.size() <= n->capacity - n->key_size) {
+    Node* n = *slot;
+    if (n != nullptr) {
+      s.bytes -= Charge(*n);
+      const size_t room = n->capacity - n->key_size;
+      if (record.size() <= room && 2 * record.size() >= room) {
         std::memcpy(n->data() + n->key_size, record.data(), record.size());
         n->record_size = record.size();
       } else {
@@ -104,7 +114,7 @@ class RecordCache {
       }
       if (++s.count > s.buckets.size()) Grow(s);
     }
-    s.bytes += charge;
+    s.bytes += Charge(*n);
     while (s.bytes > shard_capacity_ && s.hand != nullptr) Evict(s);
   }
 
@@ -151,8 +161,7 @@ class RecordCache {
     std::string_view record() const { return std::string_view(data() + key_size, record_size); }
 
     static Node* Make(size_t hash, std::string_view key, std::string_view record) {
-      // Room to grow a little, so that most rewrites of a key fit in place.
-      size_t capacity = key.size() + record.size() + record.size() / 8 + 16;
+      size_t capacity = key.size() + RoomFor(record.size());
       Node* n = new (::operator new(sizeof(Node) + capacity)) Node;
       n->hash = hash;
       n->key_size = key.size();
@@ -174,9 +183,9 @@ class RecordCache {
     size_t bytes = 0;
   };
 
-  static size_t Charge(size_t key_size, size_t record_size) {
-    return key_size + record_size + kEntryOverhead;
-  }
+  // Room to grow a little, so that most rewrites of a key fit in place.
+  static size_t RoomFor(size_t record_size) { return record_size + record_size / 8 + 16; }
+  static size_t Charge(const Node& n) { return n.capacity + kEntryOverhead; }
 
   Shard& ShardOf(size_t hash) { return shards_[hash % shards_.size()]; }
 
@@ -228,7 +237,7 @@ class RecordCache {
       n->ring_next->ring_prev = n->ring_prev;
       if (s.hand == n) s.hand = n->ring_next;
     }
-    s.bytes -= Charge(n->key_size, n->record_size);
+    s.bytes -= Charge(*n);
     --s.count;
     Node::Free(n);
   }

@@ -27,11 +27,15 @@ bool Has(RecordCache& cache, size_t hash, const K& key) {
 
 TEST_CASE("RecordCache keeps each shard within its budget, evicting by second chance",
           "[unit]") {
-  // 2 shards of 8000 bytes: entries of 10 + 894 + overhead = 1000 bytes
-  // (the most one entry may take, an eighth of a shard), 8 fit. Hashes
-  // pick the shard by their low bits: even hashes are shard 0.
+  // 2 shards of 8000 bytes: entries of a 10-byte key and the largest record
+  // whose entry takes at most 1000 bytes (an eighth of a shard, the most one
+  // entry may take) and more than 8000 / 9, so that 8 fit. Hashes pick the
+  // shard by their low bits: even hashes are shard 0.
   RecordCache cache(16000, 2);
-  const std::string record(1000 - 10 - RecordCache::kEntryOverhead, 'r');
+  size_t record_size = 0;
+  while (RecordCache::EntryCharge(10, record_size + 1) <= 1000) ++record_size;
+  REQUIRE(RecordCache::EntryCharge(10, record_size) * 9 > 8000);
+  const std::string record(record_size, 'r');
   auto key = [](int i) { return "key-" + std::to_string(100000 + i); };
   auto hash = [](int i) { return static_cast<size_t>(i) << 21; };  // even, spread over buckets
   for (int i = 0; i < 8; ++i) cache.Put(hash(i), key(i), record);
@@ -61,8 +65,8 @@ TEST_CASE("RecordCache keeps each shard within its budget, evicting by second ch
   for (int i = 32; i < 40; ++i) CHECK(Has(cache, hash(i), key(i)));
   cache.Erase(hash(4), key(4));
   CHECK(!Has(cache, hash(4), key(4)));
-  cache.Put(hash(11), "big", std::string(1000, 'x'));  // over an eighth of a shard: not kept
-  CHECK(!Has(cache, hash(11), "big"));
+  cache.Put(hash(11), key(11), std::string(record_size + 1, 'x'));  // over an eighth of a shard: not kept
+  CHECK(!Has(cache, hash(11), key(11)));
   // Many small entries: the buckets grow and everything is still found.
   RecordCache many(size_t{1} << 20, 1);
   for (int i = 0; i < 2000; ++i) many.Put(static_cast<size_t>(i) * 0x9E3779B97F4A7C15ull, key(i), "v");
@@ -75,6 +79,29 @@ TEST_CASE("RecordCache keeps each shard within its budget, evicting by second ch
   off.Put(1, "k", "v");
   CHECK_FALSE(off.enabled());
   CHECK(!Has(off, 1, "k"));
+}
+
+TEST_CASE("RecordCache charges what an entry holds, and a value that shrinks gives memory back",
+          "[unit]") {
+  RecordCache cache(size_t{1} << 20, 1);
+  const std::string big(4000, 'b');
+  cache.Put(7, "key", big);
+  CHECK(cache.shard_bytes(0) == RecordCache::EntryCharge(3, big.size()));
+  // A little larger or smaller: rewritten in place, charged the same.
+  cache.Put(7, "key", std::string(4100, 'c'));
+  CHECK(cache.shard_bytes(0) == RecordCache::EntryCharge(3, big.size()));
+  cache.Put(7, "key", std::string(2500, 'd'));
+  CHECK(cache.shard_bytes(0) == RecordCache::EntryCharge(3, big.size()));
+  // Far smaller: a new entry of its own size, the old one freed. (Kept in
+  // place, a million keys whose values shrank would hold 4 KB each while
+  // charged for a few bytes, far past the cache's budget.)
+  cache.Put(7, "key", "s");
+  CHECK(cache.shard_bytes(0) == RecordCache::EntryCharge(3, 1));
+  std::string_view found;
+  REQUIRE(cache.Find(7, "key", &found));
+  CHECK(found == "s");
+  cache.Erase(7, "key");
+  CHECK(cache.shard_bytes(0) == 0);
 }
 
 TEST_CASE_METHOD(StoreFixture, "reads and writes stay exact whatever the record cache holds",
