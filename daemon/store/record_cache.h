@@ -17,10 +17,11 @@
 // holds allocated (key, room for its record, and a fixed overhead); records
 // whose entry would take more than an eighth of a shard are not cached. A
 // rewrite reuses the entry when the record fits and fills at least half its
-// room, so that a value that shrinks gives its memory back. Eviction is CLOCK (second chance): a hit only marks its entry,
-// so that reads touch nothing but the entry itself. An entry is one
-// allocation (links, key and record together): a lookup costs the bucket
-// and the entry, two cache misses at most.
+// room, so that a value that shrinks gives its memory back. Eviction is
+// CLOCK (second chance): a hit only marks its entry, so that reads touch
+// nothing but the entry itself. An entry is one allocation (links, key and
+// record together): a lookup costs the bucket and the entry, two cache
+// misses at most.
 //
 // Thread-safety: none of its own; see above.
 #pragma once
