@@ -19,9 +19,10 @@
 #
 # The HTTP ceiling: when nginx is installed (Debian's nginx-light, from
 # ./dev deps), each round also drives an nginx with one worker that answers
-# every request with a fixed 100-byte body from memory (the most any HTTP/1.1
-# server does for a GET) over TCP and a Unix socket with the same tools and
-# the GET script, and the report adds kvd GET / nginx and nginx / Redis GET:
+# every request with a fixed 100-byte body from memory (the least work an
+# HTTP/1.1 server can do for a GET, so its rate is the ceiling) over TCP and a
+# Unix socket with the same tools and the GET script, and the report adds kvd
+# GET / nginx and nginx / Redis GET:
 # how far kvd is from the ceiling, and whether an HTTP server can reach
 # Redis's GET rate on this machine at all. NGINX=0 leaves it out.
 #
@@ -88,6 +89,15 @@ done
 [ -n "$KVD_PORT" ] || { echo "kvd_vs_redis: kvd did not start:" >&2; cat "$TMP/kvd.log" >&2; exit 1; }
 KVD_URL=http://127.0.0.1:$KVD_PORT
 
+# wait_for CMD...: true once CMD succeeds, within about 5 seconds.
+wait_for() {
+  for _ in $(seq 50); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # ---- redis ------------------------------------------------------------------
 for _ in 1 2 3 4 5; do
   REDIS_PORT=$((20000 + RANDOM % 40000))
@@ -96,11 +106,7 @@ for _ in 1 2 3 4 5; do
     --appendfsync "$REDIS_SYNC" --save '' --protected-mode yes --daemonize no \
     --logfile "$TMP/redis.log" &
   REDIS_PID=$!
-  for _ in $(seq 50); do
-    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then break; fi
+  if wait_for redis-cli -p "$REDIS_PORT" ping; then break; fi
   kill "$REDIS_PID" 2>/dev/null || true
   wait "$REDIS_PID" 2>/dev/null || true
   REDIS_PID=
@@ -140,11 +146,7 @@ http {
 CONF
     nginx -p "$TMP/nginx" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" 2>>"$TMP/nginx/error.log" &
     NGINX_PID=$!
-    for _ in $(seq 50); do
-      curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1 && break
-      sleep 0.1
-    done
-    if curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1; then break; fi
+    if wait_for curl -sf "http://127.0.0.1:$NGINX_PORT/"; then break; fi
     kill "$NGINX_PID" 2>/dev/null || true
     wait "$NGINX_PID" 2>/dev/null || true
     NGINX_PID=
@@ -238,7 +240,7 @@ $(cpu_per_request "$REDIS_PID" "$t0" "$REQUESTS")"
 
 declare -a KG KP RG RS UKG UKP URG URS NG UNG
 for round in $(seq "$ROUNDS"); do
-  echo "round $round/$ROUNDS: TCP: kvd GET, Redis GET, Redis SET, kvd PUT; Unix socket: the same..." >&2
+  echo "round $round/$ROUNDS: $([ "$NGINX" = 1 ] && echo "nginx GET over TCP and the Unix socket; ")TCP: kvd GET, Redis GET, Redis SET, kvd PUT; Unix socket: the same..." >&2
   if [ "$NGINX" = 1 ]; then
     NG+=("$(wrk_run kvd_get.lua "http://127.0.0.1:$NGINX_PORT" "$NGINX_PID")")
     UNG+=("$(load_run get "$TMP/nginx.sock" "$NGINX_PID")")
