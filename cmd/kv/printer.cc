@@ -15,7 +15,7 @@ namespace kv::cli {
 
 const char* const kJsonShapes = R"(JSON output (-o json): one object per line; field names are stable.
   get        {"key","value","encoding":"json|text|base64","content_type","etag",
-              "revision","size","expire_at_ms":N|null,"ttl_ms":N|null}
+              "revision","size","expire_at_ms":N|null,"ttl_ms":N|null}  one per key found
   meta, set, expire, persist
              {"key","etag","revision","create_revision","size","content_type",
               "created_ms":N|null,"updated_ms":N|null,"expire_at_ms":N|null,"ttl_ms":N|null}
@@ -184,6 +184,9 @@ class RawPrinter : public Printer {
   void Value(std::string_view, const client::Value& v) override {
     out_.write(v.bytes.data(), static_cast<std::streamsize>(v.bytes.size()));
   }
+  void ValueOfMany(std::string_view, const client::Value* v) override {
+    Line(out_, v ? OneLineValue(v->bytes) : std::string());
+  }
   void Meta(const client::KeyMeta& m) override {
     auto field = [this](const char* name, const std::string& value) {
       Line(out_, std::string(name) + "\t" + value);
@@ -271,6 +274,9 @@ class TablePrinter : public RawPrinter {
   void Value(std::string_view, const client::Value& v) override {
     out_.write(v.bytes.data(), static_cast<std::streamsize>(v.bytes.size()));
     if (v.bytes.empty() || v.bytes.back() != '\n') out_.put('\n');
+  }
+  void ValueOfMany(std::string_view key, const client::Value* v) override {
+    if (v) Line(out_, Paint(TextKey(key), "36") + "  " + OneLineValue(v->bytes));
   }
   void Meta(const client::KeyMeta& m) override {
     int64_t ttl = RemainingTtlMs(m, NowMs());
@@ -420,6 +426,9 @@ class JsonPrinter : public Printer {
         .MsOrNull("expire_at_ms", v.meta.expire_at_ms, true)
         .MsOrNull("ttl_ms", RemainingTtlMs(v.meta, NowMs()), false);
     Line(out_, o.Done());
+  }
+  void ValueOfMany(std::string_view key, const client::Value* v) override {
+    if (v) Value(key, *v);
   }
   void Meta(const client::KeyMeta& m) override { Line(out_, MetaJson(m, NowMs())); }
   void Written(const client::KeyMeta& m) override { Line(out_, MetaJson(m, NowMs())); }

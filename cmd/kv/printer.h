@@ -61,6 +61,11 @@ class Printer {
   // get: raw = the exact bytes; table = the bytes plus a newline when they
   // do not end in one.
   virtual void Value(std::string_view key, const client::Value& value) = 0;
+  // get with several keys, one call per key in the order given; `value` is
+  // null for a missing key. raw = one line per key, the value as ls
+  // --values writes it (empty when missing); table = KEY  VALUE (nothing
+  // when missing); JSON = as Value (nothing when missing).
+  virtual void ValueOfMany(std::string_view key, const client::Value* value) = 0;
   // meta
   virtual void Meta(const client::KeyMeta& meta) = 0;
   // set, expire, persist: nothing but in JSON (the key's metadata).

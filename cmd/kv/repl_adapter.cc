@@ -209,6 +209,9 @@ class ReplPrinter final : public Printer {
     if (IsJsonContentType(v.meta.content_type) && WritePretty(v.bytes)) return;
     inner_->Value(key, v);
   }
+  void ValueOfMany(std::string_view key, const client::Value* v) override {
+    inner_->ValueOfMany(key, v);
+  }
   void Document(std::string_view key, std::string_view json) override {
     if (!WritePretty(json)) inner_->Document(key, json);
   }

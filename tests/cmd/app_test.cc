@@ -22,7 +22,7 @@ using nlohmann::json;
 
 TEST_CASE("usage errors exit 2 with one kv: line and never connect", "[unit]") {
   CliHarness h;
-  for (const char* line : {"frob", "get", "get a b", "get a --bogus", "set a b --ttl 5x",
+  for (const char* line : {"frob", "get", "has a b", "get a --bogus", "set a b --ttl 5x",
                            "set a b --if-absent --if-exists", "--timeout zz get a",
                            "-o yaml get a", "expire a 5q", "incr a x", "ls --where nopath",
                            "ls --limit 0", "patch a {bad", "token", "import --format csv",

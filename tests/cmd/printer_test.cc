@@ -108,6 +108,45 @@ TEST_CASE("get: raw is the exact bytes / table ends the line / json documents", 
   }
 }
 
+TEST_CASE("get with several keys: a line per key, missing ones kept in place", "[unit]") {
+  client::Value plain;
+  plain.bytes = "v1";
+  client::Value lines;
+  lines.bytes = "two\nlines";
+  client::Value binary;
+  binary.bytes = "\xFF";
+  {
+    Out o(OutputMode::kRaw);
+    o.printer->ValueOfMany("a", &plain);
+    o.printer->ValueOfMany("gone", nullptr);
+    o.printer->ValueOfMany("b", &lines);
+    o.printer->ValueOfMany("c", &binary);
+    CHECK(o.str() == "v1\n\n\"two\\nlines\"\nbase64:/w==\n");
+  }
+  {
+    Out o(OutputMode::kTable);
+    o.printer->ValueOfMany("a", &plain);
+    o.printer->ValueOfMany("gone", nullptr);
+    o.printer->ValueOfMany("b", &lines);
+    CHECK(o.str() == "a  v1\nb  \"two\\nlines\"\n");
+  }
+  {
+    Out o(OutputMode::kJson);
+    o.printer->ValueOfMany("a", &plain);
+    o.printer->ValueOfMany("gone", nullptr);
+    o.printer->ValueOfMany("b", &lines);
+    std::istringstream in(o.str());
+    std::string first, second, third;
+    REQUIRE(std::getline(in, first));
+    REQUIRE(std::getline(in, second));
+    CHECK_FALSE(std::getline(in, third));
+    CHECK(json::parse(first)["key"] == "a");
+    CHECK(json::parse(first)["value"] == "v1");
+    CHECK(json::parse(second)["key"] == "b");
+    CHECK(json::parse(second)["value"] == "two\nlines");
+  }
+}
+
 TEST_CASE("meta in every mode", "[unit]") {
   client::KeyMeta m = SampleMeta();
   m.expire_at_ms = 1'700'000'030'000;

@@ -409,6 +409,21 @@ TEST_CASE("kv: get / set / has / del / meta and their exit codes", "[e2e]") {
   w.Ok({"set", "typed", "hello", "--content-type", "text/plain"});
   CHECK(json::parse(w.Ok({"meta", "typed", "-o", "json"}))["content_type"] == "text/plain");
 
+  // get with several keys: a line each in the order given, an empty line
+  // and a message for a missing one, exit 1; a bad key refuses them all.
+  r = w.Kv({"get", "user:1", "ghost", "plain"});
+  CHECK(r.code == 1);
+  CHECK(r.out == "{\"name\":\"Ada\"}\n\nhello\n");
+  CHECK(r.err == "kv: key not found: ghost\n");
+  CHECK(w.Ok({"get", "plain", "typed"}) == "hello\nhello\n");
+  std::vector<json> many = JsonLines(w.Ok({"get", "typed", "user:1", "-o", "json"}));
+  REQUIRE(many.size() == 2);
+  CHECK(many[0]["key"] == "typed");
+  CHECK(many[1]["value"]["name"] == "Ada");
+  r = w.Kv({"get", "plain", ""});
+  CHECK(r.code == 2);
+  CHECK(r.out.empty());
+
   // del: deletes what exists, exit 1 naming each missing key.
   r = w.Kv({"del", "user:1", "ghost", "plain"});
   CHECK(r.code == 1);

@@ -128,7 +128,8 @@ TEST_CASE("completion of keys asks the backend by prefix with a bound", "[unit]"
   CHECK(a.Complete({"watch"}, "or").words == Words{"order:7"});
   CHECK(a.Complete({"set", "-o", "json", "--ttl", "5s"}, "or").words == Words{"order:7"});
   CHECK(a.Complete({"set", "user:1"}, "").words.empty());  // a value, not a key
-  CHECK(a.Complete({"get", "user:1"}, "").words.empty());  // get takes one key
+  CHECK(a.Complete({"get", "user:1"}, "u").words.size() == 3);  // get takes several keys
+  CHECK(a.Complete({"has", "user:1"}, "").words.empty());  // has takes one key
   CHECK(a.Complete({"expire"}, "order").words == Words{"order:7"});
   CHECK_FALSE(a.Complete({"get"}, "").truncated);
 

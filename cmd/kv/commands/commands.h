@@ -27,12 +27,15 @@ void OnRun(CLI::App* command, Context& ctx, std::function<Status()> run);
 
 // get.cc: get, has, meta
 struct GetOptions {
+  std::vector<std::string> keys;  // one or more
+};
+struct KeyOptions {
   std::string key;
 };
 void AddGetCommands(CLI::App& app, Context& ctx);
 Status RunGet(const GetOptions& options, Context& ctx);
-Status RunHas(const GetOptions& options, Context& ctx);
-Status RunMeta(const GetOptions& options, Context& ctx);
+Status RunHas(const KeyOptions& options, Context& ctx);
+Status RunMeta(const KeyOptions& options, Context& ctx);
 
 // set.cc
 struct SetOptions {
