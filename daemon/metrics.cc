@@ -1,6 +1,8 @@
 #include "daemon/metrics.h"
 
 #include <cstdio>
+#include <initializer_list>
+#include <optional>
 #include <utility>
 
 namespace kv::daemon {
@@ -33,6 +35,23 @@ void AppendHeader(std::string* out, const char* name, const char* type, const ch
 
 void AppendSample(std::string* out, const char* name, uint64_t value) {
   out->append(name).append(" ").append(std::to_string(value)).append("\n");
+}
+
+// A gauge with a sample per part (name{part="..."}); the parts the store
+// does not have are left out, and the whole gauge when it has none.
+using Part = std::pair<const char*, const std::optional<uint64_t>*>;
+void AppendParts(std::string* out, const char* name, const char* help,
+                 std::initializer_list<Part> parts) {
+  bool header = false;
+  for (const auto& [part, value] : parts) {
+    if (!*value) continue;
+    if (!header) {
+      AppendHeader(out, name, "gauge", help);
+      header = true;
+    }
+    out->append(name).append("{part=\"").append(part).append("\"} ");
+    out->append(std::to_string(**value)).append("\n");
+  }
 }
 
 }  // namespace
@@ -120,21 +139,14 @@ std::string Metrics::Render() const {
       AppendHeader(&out, "kvd_wal_syncs_total", "counter", "Write-ahead log syncs.");
       AppendSample(&out, "kvd_wal_syncs_total", *g.wal_syncs_total);
     }
-    const std::pair<const char*, const std::optional<uint64_t>*> parts[] = {
-        {"memtables", &g.memtable_bytes},
-        {"block_cache", &g.block_cache_bytes},
-        {"table_readers", &g.table_reader_bytes}};
-    bool header = false;
-    for (const auto& [part, value] : parts) {
-      if (!*value) continue;
-      if (!header) {
-        AppendHeader(&out, "kvd_rocksdb_memory_bytes", "gauge",
-                     "Memory RocksDB holds: memtables, block cache, table readers.");
-        header = true;
-      }
-      out.append("kvd_rocksdb_memory_bytes{part=\"").append(part).append("\"} ");
-      out.append(std::to_string(**value)).append("\n");
-    }
+    AppendParts(&out, "kvd_rocksdb_memory_bytes",
+                "Memory RocksDB holds: memtables, block cache, table readers.",
+                {{"memtables", &g.memtable_bytes},
+                 {"block_cache", &g.block_cache_bytes},
+                 {"table_readers", &g.table_reader_bytes}});
+    AppendParts(&out, "kvd_disk_bytes",
+                "Bytes the data directory holds: write-ahead log files, table files.",
+                {{"wal", &g.wal_bytes}, {"tables", &g.table_bytes}});
   }
   return out;
 }

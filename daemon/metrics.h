@@ -42,6 +42,9 @@ struct StoreGauges {
   std::optional<uint64_t> memtable_bytes;
   std::optional<uint64_t> block_cache_bytes;
   std::optional<uint64_t> table_reader_bytes;
+  // kvd_disk_bytes{part=...}: the write-ahead log's files, the table files.
+  std::optional<uint64_t> wal_bytes;
+  std::optional<uint64_t> table_bytes;
 };
 
 class Metrics {

@@ -617,6 +617,8 @@ int Run(int argc, char** argv) {
     g.memtable_bytes = c.memtable_bytes;
     g.block_cache_bytes = c.block_cache_bytes;
     g.table_reader_bytes = c.table_reader_bytes;
+    g.wal_bytes = c.wal_bytes;
+    g.table_bytes = c.table_bytes;
     return g;
   });
 

@@ -214,6 +214,14 @@ class Store::Impl {
       if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &v)) {
         c.table_reader_bytes = v;
       }
+      if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &v)) {
+        c.table_bytes = v;
+      }
+      // RocksDB has no property for the log's size: its files, listed.
+      rocksdb::VectorLogPtr logs;
+      if (db_->GetSortedWalFiles(logs).ok()) {
+        for (const auto& log : logs) c.wal_bytes += log->SizeFileBytes();
+      }
     }
     return c;
   }

@@ -322,6 +322,11 @@ class Store {
     uint64_t memtable_bytes = 0;
     uint64_t block_cache_bytes = 0;
     uint64_t table_reader_bytes = 0;
+    // Bytes on disk: the write-ahead log's files (bounded by
+    // StoreOptions::wal_bytes_limit, give or take a memtable flush) and the
+    // table files (those a compaction replaced included, until deleted).
+    uint64_t wal_bytes = 0;
+    uint64_t table_bytes = 0;
   };
   Counters GetCounters() const;
 

@@ -146,6 +146,7 @@ TEST_CASE("kvd serves on its socket and a TCP port, and SIGTERM stops it cleanly
   CHECK(metrics->body.find("kvd_http_requests_total{route=\"/healthz\",status=\"200\"}") !=
         std::string::npos);
   CHECK(metrics->body.find("kvd_keys ") != std::string::npos);
+  CHECK(metrics->body.find("kvd_disk_bytes{part=\"wal\"} ") != std::string::npos);
 
   REQUIRE(kvd.Signal(SIGTERM));
   CHECK(kvd.Wait(10s) == 0);

@@ -35,6 +35,7 @@ TEST_CASE("Metrics renders the Prometheus text format", "[unit]") {
     g.namespaces = 2;
     g.expired_total = 3;
     g.memtable_bytes = 4096;
+    g.wal_bytes = 1 << 20;
     return g;
   });
   std::string text = m.Render();
@@ -65,6 +66,9 @@ TEST_CASE("Metrics renders the Prometheus text format", "[unit]") {
   CHECK(text.find("# TYPE kvd_rocksdb_memory_bytes gauge\n") != std::string::npos);
   CHECK(text.find("kvd_rocksdb_memory_bytes{part=\"memtables\"} 4096\n") != std::string::npos);
   CHECK(text.find("part=\"block_cache\"") == std::string::npos);
+  CHECK(text.find("# TYPE kvd_disk_bytes gauge\n") != std::string::npos);
+  CHECK(text.find("kvd_disk_bytes{part=\"wal\"} 1048576\n") != std::string::npos);
+  CHECK(text.find("part=\"tables\"") == std::string::npos);
   CHECK(text.back() == '\n');
 }
 

@@ -139,17 +139,20 @@ TEST_CASE("WalFlushNeeded says whether a write returned since the last flush", "
   CHECK_FALSE((*store)->WalFlushNeeded());
 }
 
-// The bytes of the write-ahead log's files (NNNNNN.log) under dir.
-uint64_t WalBytes(const std::string& dir) {
-  static const std::regex kWalFile("[0-9]+\\.log");
+// The bytes of the files under dir whose names match `pattern`.
+uint64_t FileBytes(const std::string& dir, const char* pattern) {
+  const std::regex name(pattern);
   uint64_t total = 0;
   for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (f.is_regular_file() && std::regex_match(f.path().filename().string(), kWalFile)) {
+    if (f.is_regular_file() && std::regex_match(f.path().filename().string(), name)) {
       total += f.file_size();
     }
   }
   return total;
 }
+
+// The bytes of the write-ahead log's files (NNNNNN.log) under dir.
+uint64_t WalBytes(const std::string& dir) { return FileBytes(dir, "[0-9]+\\.log"); }
 
 TEST_CASE("the write-ahead log's files stay within wal_bytes_limit while families sit idle",
           "[rocksdb]") {
@@ -197,6 +200,36 @@ TEST_CASE("the write-ahead log's files stay within wal_bytes_limit while familie
   REQUIRE(with_ttl.ok());
   CHECK(with_ttl->expire_at_ms > 0);
   for (int i = 0; i < 500; i += 97) CHECK((*store)->Get("ns", "k" + std::to_string(i)).ok());
+}
+
+TEST_CASE("the store's disk counters are the sizes of its log and table files", "[rocksdb]") {
+  kv::testing::TempDir dir("kv-disk-bytes");
+  auto store = Store::Open(ChildOptions(dir.Sub("data"), false));
+  REQUIRE(store.ok());
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 200; ++i) {
+    REQUIRE((*store)->Put("ns", "k" + std::to_string(i), value, {}).ok());
+  }
+  Store::Counters before = (*store)->GetCounters();
+  CHECK(before.wal_bytes >= 200 * value.size());
+  CHECK(before.wal_bytes == WalBytes(dir.Sub("data")));
+
+  // A compaction writes tables; the log they replace goes, in the background.
+  REQUIRE((*store)->CompactAll().ok());
+  Store::Counters after;
+  uint64_t tables = 0;
+  uint64_t wal = 0;
+  for (int i = 0; i < 100; ++i) {
+    after = (*store)->GetCounters();
+    tables = FileBytes(dir.Sub("data"), "[0-9]+\\.sst");
+    wal = WalBytes(dir.Sub("data"));
+    if (after.table_bytes == tables && after.wal_bytes == wal) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(after.table_bytes > 0);
+  CHECK(after.table_bytes == tables);
+  CHECK(after.wal_bytes == wal);
+  CHECK(after.wal_bytes < before.wal_bytes);
 }
 
 }  // namespace
