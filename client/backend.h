@@ -225,8 +225,10 @@ class Backend {
   virtual Result<std::string> Patch(std::string_view key, std::string_view patch) = 0;
   virtual Result<KeyMeta> Expire(std::string_view key, int64_t ttl_ms) = 0;
   virtual Result<KeyMeta> Persist(std::string_view key) = 0;
-  // Deletes every key of the scope; returns how many.
-  virtual Result<uint64_t> Clear() = 0;
+  // Deletes every key of the scope that starts with `prefix` (every key of
+  // the scope when it is empty); returns how many (0 when the backend does
+  // not say).
+  virtual Result<uint64_t> Clear(std::string_view prefix) = 0;
   // The scope's namespace first when `all` is false; every namespace the
   // caller can see when true.
   virtual Result<std::vector<NamespaceStats>> Stats(bool all) = 0;

@@ -323,9 +323,10 @@ class DaemonBackend final : public Backend {
     return MetaCall("POST", KeyPath(key) + "/persist", "", "persist");
   }
 
-  Result<uint64_t> Clear() override {
-    if (!opt_.caps.clear) return NotSupported(opt_.name, "clear");
-    auto r = Call("DELETE", Base() + "/v1/keys?confirm=1");
+  Result<uint64_t> Clear(std::string_view prefix) override {
+    if (!opt_.caps.clear) return NotSupported(opt_.name, prefix.empty() ? "clear" : "del --prefix");
+    auto r = Call("DELETE", Base() + (prefix.empty() ? "/v1/keys?confirm=1"
+                                                     : "/v1/keys?prefix=" + PercentEncode(prefix)));
     if (!r.ok()) return r.status();
     if (r->status != 200) return StatusFromReply(*r, "clear");
     return JsonU64(ParseJson(r->body), "deleted");

@@ -552,10 +552,10 @@ class EtcdBackend final : public Backend {
     return Contended("persist", key);
   }
 
-  Result<uint64_t> Clear() override {
-    const std::string scope = ScopePrefix();
+  Result<uint64_t> Clear(std::string_view prefix) override {
+    const std::string from = ScopePrefix() + std::string(prefix);
     auto reply = Call("/v3/kv/deleterange",
-                      Json{{"key", B64(scope)}, {"range_end", B64(PrefixSuccessor(scope))}}, false);
+                      Json{{"key", B64(from)}, {"range_end", B64(PrefixSuccessor(from))}}, false);
     if (!reply.ok()) return reply.status();
     return static_cast<uint64_t>(I64(*reply, "deleted"));
   }

@@ -151,7 +151,8 @@ class InvokeBackend final : public Backend {
   }
   Result<KeyMeta> Persist(std::string_view) override { return NotSupported(kName, "persist"); }
 
-  Result<uint64_t> Clear() override {
+  Result<uint64_t> Clear(std::string_view prefix) override {
+    if (!prefix.empty()) return NotSupported(kName, "del --prefix");
     if (Status s = CheckScope(); !s.ok()) return s;
     auto reply = Call("POST", "/clear", "");
     if (!reply.ok()) return reply.status();

@@ -94,7 +94,7 @@ class KeyValueDevBackend final : public Backend {
     return inner_->Expire(key, ttl_ms);
   }
   Result<KeyMeta> Persist(std::string_view key) override { return inner_->Persist(key); }
-  Result<uint64_t> Clear() override { return inner_->Clear(); }
+  Result<uint64_t> Clear(std::string_view prefix) override { return inner_->Clear(prefix); }
   Result<std::vector<NamespaceStats>> Stats(bool all) override { return inner_->Stats(all); }
   Status Watch(const WatchRequest& request,
                const std::function<bool(const Event&)>& on_event) override {

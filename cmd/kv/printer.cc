@@ -27,7 +27,8 @@ const char* const kJsonShapes = R"(JSON output (-o json): one object per line; f
   ttl        {"key","ttl_ms":N|null,"expire_at_ms":N|null}
   incr, decr {"key","value":N}
   patch      {"key","value":<the merged document>}
-  clear      {"deleted":N}
+  clear, del --prefix
+             {"deleted":N}
   import     {"imported":N,"skipped":N}
   watch      {"revision","type":"create|update|delete|expire","key","namespace","app",
               "time_ms","size","content_type","expire_at_ms":N|null[,"value","encoding"]}

@@ -449,6 +449,7 @@ shell::Candidates ReplAdapter::Complete(const std::vector<std::string>& words,
     if (opt->check_name("--output")) AddMatching({"json", "raw", "table"}, partial, &c.words);
     if (opt->check_name("--profile")) AddMatching(ProfileNames(), partial, &c.words);
     if (opt->check_name("--namespace")) AddMatching(Namespaces(w.global_words), partial, &c.words);
+    if (opt->check_name("--prefix")) c.words = Keys(partial, w.global_words, &c.truncated);
     const std::string type = opt->get_type_name();
     c.files = type == "PATH" || type == "FILE";
     std::sort(c.words.begin(), c.words.end());

@@ -873,8 +873,13 @@ HttpResponse NativeApi::ListKeys(const HttpRequest& request, const NamespaceRef&
 }
 
 HttpResponse NativeApi::Clear(const HttpRequest& request, const NamespaceRef& ns) {
-  if (request.Query("prefix")) {
-    return BadRequest("clearing by prefix is not supported; nothing was deleted");
+  // Under a prefix the request names what goes, as etcd's range delete;
+  // the whole namespace needs ?confirm=1.
+  const std::string prefix(request.Query("prefix").value_or(""));
+  if (!prefix.empty()) {
+    Result<uint64_t> deleted = store_.Clear(ns.StoreName(), prefix);
+    if (!deleted.ok()) return ErrorFromStatus(deleted.status());
+    return JsonResponse(200, {{"deleted", *deleted}});
   }
   std::optional<std::string_view> confirm_text = request.Query("confirm");
   if (!confirm_text) confirm_text = request.headers.Get("KV-Confirm");

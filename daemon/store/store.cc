@@ -177,7 +177,7 @@ class Store::Impl {
                             const Decide& decide, bool return_value);
   Result<std::vector<Status>> PutMany(std::string_view ns, const std::vector<BatchPut>& items);
   Result<ListPage> List(std::string_view ns, const ListOptions& o) const;
-  Result<uint64_t> Clear(std::string_view ns);
+  Result<uint64_t> Clear(std::string_view ns, std::string_view prefix);
   Result<Usage> Stats(std::string_view ns) const;
   std::vector<Usage> ListNamespaces() const;
   Status SetQuota(std::string_view ns, uint64_t quota);
@@ -981,9 +981,9 @@ Status Store::Impl::SetQuota(std::string_view ns, uint64_t quota) {
 
 // ---------------------------------------------------------------- clear
 
-Result<uint64_t> Store::Impl::Clear(std::string_view ns) {
+Result<uint64_t> Store::Impl::Clear(std::string_view ns, std::string_view prefix) {
   if (Status s = ValidateNamespace(ns); !s.ok()) return s;
-  const std::string start = DataKey(ns, "");
+  const std::string start = DataKey(ns, prefix);
   const std::string upper = PrefixSuccessor(start);
   std::string from = start;
   uint64_t cleared = 0;
@@ -1449,7 +1449,9 @@ Result<WriteResult> Store::Persist(std::string_view ns, std::string_view key,
 Result<ListPage> Store::List(std::string_view ns, const ListOptions& options) const {
   return impl_->List(ns, options);
 }
-Result<uint64_t> Store::Clear(std::string_view ns) { return impl_->Clear(ns); }
+Result<uint64_t> Store::Clear(std::string_view ns, std::string_view prefix) {
+  return impl_->Clear(ns, prefix);
+}
 Result<Usage> Store::Stats(std::string_view ns) const { return impl_->Stats(ns); }
 std::vector<Usage> Store::ListNamespaces() const { return impl_->ListNamespaces(); }
 Status Store::SetQuota(std::string_view ns, uint64_t quota_bytes) {

@@ -256,9 +256,10 @@ class Store {
   // Keys with the prefix, in byte order, a page at a time. InvalidArgument:
   // a cursor this store did not hand out, or a limit out of range.
   Result<ListPage> List(std::string_view ns, const ListOptions& options) const;
-  // Deletes every key of the namespace (each with a delete event); returns how
-  // many. Keys written while it runs may survive it.
-  Result<uint64_t> Clear(std::string_view ns);
+  // Deletes every key of the namespace that starts with `prefix` (all of
+  // them when it is empty), each with a delete event, a batch of keys at a
+  // time; returns how many. Keys written while it runs may survive it.
+  Result<uint64_t> Clear(std::string_view ns, std::string_view prefix = {});
 
   Result<Usage> Stats(std::string_view ns) const;
   // Every namespace that holds or held keys, in name order.

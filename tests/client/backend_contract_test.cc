@@ -324,7 +324,10 @@ TEMPLATE_TEST_CASE("backend contract: clear and stats and scopes", "[remote]", E
                    KeyValueDevWorld) {
   TestType world;
   auto b = world.Open();
-  if (!b->Caps().clear) CheckUnsupported(b->Clear().status(), b->Name(), "clear");
+  if (!b->Caps().clear) {
+    CheckUnsupported(b->Clear("").status(), b->Name(), "clear");
+    CheckUnsupported(b->Clear("p").status(), b->Name(), "del --prefix");
+  }
   if (!b->Caps().stats) CheckUnsupported(b->Stats(false).status(), b->Name(), "stats");
   Scope other{"other", "app2"};
   auto o = world.Open(other);
@@ -342,7 +345,15 @@ TEMPLATE_TEST_CASE("backend contract: clear and stats and scopes", "[remote]", E
   REQUIRE(stats.ok());
   REQUIRE(stats->size() == 1);
   CHECK((*stats)[0].keys == 2);
-  auto cleared = b->Clear();
+  REQUIRE(b->Set("p:1", "x", SetOptions{}).ok());
+  REQUIRE(b->Set("p:2", "x", SetOptions{}).ok());
+  REQUIRE(o->Set("p:3", "x", SetOptions{}).ok());
+  auto under = b->Clear("p:");  // only the scope's keys under the prefix
+  REQUIRE(under.ok());
+  CHECK(*under == 2);
+  CHECK(b->Get("p:1").status().IsNotFound());
+  CHECK(o->Get("p:3").ok());
+  auto cleared = b->Clear("");
   REQUIRE(cleared.ok());
   CHECK(*cleared == 2);
   CHECK(b->Get("k").status().IsNotFound());

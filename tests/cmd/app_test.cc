@@ -26,7 +26,8 @@ TEST_CASE("usage errors exit 2 with one kv: line and never connect", "[unit]") {
                            "set a b --if-absent --if-exists", "--timeout zz get a",
                            "-o yaml get a", "expire a 5q", "incr a x", "ls --where nopath",
                            "ls --limit 0", "patch a {bad", "token", "import --format csv",
-                           "help nope", "-n bad/ns get a"}) {
+                           "help nope", "-n bad/ns get a", "del", "del a --prefix p",
+                           "del --prefix ''", "del --prefix p --if-match 1"}) {
     INFO(line);
     CHECK(h.Run(line) == kExitUsage);
     CHECK(h.out().empty());

@@ -126,10 +126,14 @@ class FakeBackend : public client::Backend {
     it->second.meta.expire_at_ms = 0;
     return it->second.meta;
   }
-  Result<uint64_t> Clear() override {
+  Result<uint64_t> Clear(std::string_view prefix) override {
     std::lock_guard<std::mutex> lock(store_->mu);
-    uint64_t n = store_->data.size();
-    store_->data.clear();
+    uint64_t n = 0;
+    for (auto it = store_->data.lower_bound(Full(prefix));
+         it != store_->data.end() && it->first.starts_with(Full(prefix));) {
+      it = store_->data.erase(it);
+      ++n;
+    }
     return n;
   }
   Result<std::vector<client::NamespaceStats>> Stats(bool) override {

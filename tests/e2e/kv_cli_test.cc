@@ -694,6 +694,37 @@ TEST_CASE("kv clear: --yes / a namespace at a time / the question on a terminal"
   ::close(master);
 }
 
+TEST_CASE("kv del --prefix: the keys under it in the namespace, and nothing on bad input",
+          "[e2e]") {
+  KvWorld w;
+  for (const char* k : {"user:1", "user:2", "user:3", "user", "users:1", "order:1"}) {
+    w.Ok({"set", k, "v"});
+  }
+  w.Ok({"-n", "other", "set", "user:9", "v"});
+  for (std::vector<std::string> bad : {std::vector<std::string>{"del", "--prefix", ""},
+                                       {"del", "user:1", "--prefix", "user:"},
+                                       {"del", "--prefix", "user:", "--if-match", "1"},
+                                       {"del"}}) {
+    KvResult r = w.Kv(bad);
+    INFO(r.err);
+    CHECK(r.code == 2);
+    CHECK(OneErrorLine(r.err));
+  }
+  CHECK(w.Ok({"ls"}) == "order:1\nuser\nuser:1\nuser:2\nuser:3\nusers:1\n");
+
+  KvResult r = w.Kv({"del", "--prefix", "user:"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err == "kv: deleted 3 keys\n");
+  CHECK(w.Ok({"ls"}) == "order:1\nuser\nusers:1\n");
+  CHECK(w.Ok({"-n", "other", "ls"}) == "user:9\n");
+  CHECK(json::parse(w.Ok({"del", "--prefix", "user", "-o", "json"})) == json({{"deleted", 2}}));
+  r = w.Kv({"del", "--prefix", "nothing:", "-q"});  // none under it: not an error
+  CHECK(r.code == 0);
+  CHECK(r.err.empty());
+  CHECK(w.Ok({"ls"}) == "order:1\n");
+}
+
 TEST_CASE("kv export | kv import: values / types and TTLs survive", "[e2e]") {
   KvWorld w;
   std::string binary = RandomBytes(5000, 7);

@@ -131,6 +131,7 @@ TEST_CASE("completion of keys asks the backend by prefix with a bound", "[unit]"
   CHECK(a.Complete({"get", "user:1"}, "u").words.size() == 3);  // get takes several keys
   CHECK(a.Complete({"has", "user:1"}, "").words.empty());  // has takes one key
   CHECK(a.Complete({"expire"}, "order").words == Words{"order:7"});
+  CHECK(a.Complete({"del", "--prefix"}, "or").words == Words{"order:7"});
   CHECK_FALSE(a.Complete({"get"}, "").truncated);
 
   for (int i = 0; i < 150; ++i) Put(h, "set many:" + std::to_string(1000 + i) + " v");
@@ -167,7 +168,7 @@ TEST_CASE("usage hints come from the tree", "[unit]") {
   CHECK(rest.starts_with("[VALUE] "));
   CHECK(rest.find("--ttl") == std::string::npos);
   CHECK(a.Usage({"set", "k", "v"}, true).starts_with("[--"));
-  CHECK(a.Usage({"del"}, true) == "KEYS... [--if-match MATCH]");
+  CHECK(a.Usage({"del"}, true) == "[KEYS...] [--if-match MATCH] [--prefix PREFIX]");
   CHECK(a.Usage({"token"}, false) == "token create|ls|revoke");
   CHECK(a.Usage({"token", "create"}, false) == "token create TENANT");
   CHECK(a.Usage({"nope"}, false).empty());

@@ -24,7 +24,7 @@ Status RunClear(const ClearOptions& options, Context& ctx) {
     }
   }
   if (Status s = GetBackend(ctx, &backend); !s.ok()) return s;
-  Result<uint64_t> deleted = backend->Clear();
+  Result<uint64_t> deleted = backend->Clear("");
   if (!deleted.ok()) return deleted.status();
   if (!ctx.printer().Cleared(*deleted)) {
     ctx.Note("deleted " + std::to_string(*deleted) + (*deleted == 1 ? " key" : " keys"));

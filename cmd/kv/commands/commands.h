@@ -58,6 +58,8 @@ std::string DefaultContentType(std::string_view value);
 struct DelOptions {
   std::vector<std::string> keys;
   std::string if_match;
+  std::string prefix;  // --prefix: every key under it instead of `keys`
+  bool prefix_given = false;
 };
 void AddDelCommand(CLI::App& app, Context& ctx);
 Status RunDel(const DelOptions& options, Context& ctx);

@@ -296,7 +296,7 @@ TEST_CASE_METHOD(ApiFixture, "clear needs confirmation and deletes only the name
   HttpResponse refused = Call("DELETE", "/v1/keys");
   CHECK(refused.status == 400);
   CHECK(ErrorCode(refused) == "CONFIRMATION_REQUIRED");
-  CHECK(Call("DELETE", "/v1/keys?prefix=a&confirm=1").status == 400);
+  CHECK(ErrorCode(Call("DELETE", "/v1/keys?prefix=")) == "CONFIRMATION_REQUIRED");  // all
   CHECK(BodyJson(Call("GET", "/v1/keys"))["keys"].size() == 2);
 
   HttpResponse r = Call("DELETE", "/v1/keys?confirm=1");
@@ -306,6 +306,24 @@ TEST_CASE_METHOD(ApiFixture, "clear needs confirmation and deletes only the name
   CHECK(Call("GET", "/v1/kv/c", "", {{"KV-Namespace", "other"}}).status == 200);
   CHECK(BodyJson(Call("DELETE", "/v1/keys", "", {{"KV-Confirm", "1"}, {"KV-Namespace", "other"}}))
             ["deleted"] == 1);
+}
+
+TEST_CASE_METHOD(ApiFixture, "DELETE /v1/keys?prefix= deletes the keys under the prefix only",
+                 "[rocksdb]") {
+  Put("user:1", "a");
+  Put("user:2", "b");
+  Put("user", "c");
+  Put("users", "d");
+  Put("user:3", "e", {{"KV-Namespace", "other"}});
+  HttpResponse r = Call("DELETE", "/v1/keys?prefix=user%3A");  // no confirmation: it is named
+  CHECK(r.status == 200);
+  CHECK(BodyJson(r) == Json({{"deleted", 2}}));
+  CHECK(Call("GET", "/v1/kv/user:1").status == 404);
+  CHECK(Call("GET", "/v1/kv/user").status == 200);
+  CHECK(Call("GET", "/v1/kv/users").status == 200);
+  CHECK(Call("GET", "/v1/kv/user:3", "", {{"KV-Namespace", "other"}}).status == 200);
+  CHECK(BodyJson(Call("GET", "/v1/stats"))["keys"] == 2);
+  CHECK(BodyJson(Call("DELETE", "/v1/keys?prefix=user:"))["deleted"] == 0);
 }
 
 TEST_CASE_METHOD(ApiFixture, "stats and namespaces count keys and bytes", "[rocksdb]") {

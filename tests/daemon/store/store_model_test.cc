@@ -178,6 +178,14 @@ TEST_CASE_METHOD(StoreFixture, "random operations match an in-memory model", "[r
           model.data[ns][item.key].revision = rev;
         }
       }
+    } else if (op < 93 && pick(2) == 0) {  // clear under a prefix: k1 is k1, k10..k19
+      const std::string prefix = "k" + std::to_string(pick(4));
+      auto r = store->Clear(ns, prefix);
+      REQUIRE(r.ok());
+      auto& keys = model.data[ns];
+      for (auto it = keys.lower_bound(prefix); it != keys.end() && it->first.starts_with(prefix);) {
+        it = keys.erase(it);
+      }
     } else if (op < 93) {  // clear
       auto r = store->Clear(ns);
       REQUIRE(r.ok());

@@ -1,6 +1,7 @@
 // Every operation of the store and every error it can give.
 #include "daemon/store/store.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -288,6 +289,36 @@ TEST_CASE_METHOD(StoreFixture, "clear empties one namespace with delete events",
   CHECK(events->size() == 600);
   CHECK(events->front().type == EventType::kDelete);
   CHECK(*store->Clear("gone") == 0);
+}
+
+TEST_CASE_METHOD(StoreFixture, "clear with a prefix deletes only the keys under it", "[rocksdb]") {
+  for (int i = 0; i < 300; ++i) Set("user:" + std::to_string(i), "v");
+  Set("user", "no colon");
+  Set("users:1", "other");
+  Set("order:1", "kept");
+  Set("user:ttl", "short", 1000);
+  clock->Advance(2000);  // expired, not yet settled: it goes with an expire event
+  uint64_t before = store->CommittedRevision();
+  auto n = store->Clear("ns", "user:");
+  REQUIRE(n.ok());
+  CHECK(*n == 301);
+  CHECK(StatsOf().keys == 3);
+  CHECK(StatsOf().bytes == 4 + 8 + 7 + 5 + 7 + 4);
+  ListOptions all;
+  auto left = store->List("ns", all);
+  REQUIRE(left.ok());
+  REQUIRE(left->entries.size() == 3);
+  CHECK(left->entries[0].key == "order:1");
+  CHECK(left->entries[1].key == "user");
+  CHECK(left->entries[2].key == "users:1");
+  auto events = store->ReadEvents(before, 1000);
+  REQUIRE(events.ok());
+  CHECK(events->size() == 301);
+  CHECK(std::count_if(events->begin(), events->end(),
+                      [](const Event& e) { return e.type == EventType::kExpire; }) == 1);
+  CHECK(*store->Clear("ns", "user:") == 0);
+  CHECK(*store->Clear("ns", std::string("us\0", 3)) == 0);  // no key holds a NUL
+  CHECK(StatsOf().keys == 3);
 }
 
 TEST_CASE_METHOD(StoreFixture, "stats count keys and bytes of keys plus values", "[rocksdb]") {
