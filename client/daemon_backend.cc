@@ -64,18 +64,16 @@ std::string JsonStr(const Json& j, const char* name) {
   return j[name].get<std::string>();
 }
 
-// A value as kvd embeds it in JSON ("encoding": json | text | base64), back
-// to its bytes.
+// A value as kvd sends it when asked for ?values=bytes ("encoding": text |
+// base64), back to its bytes. Anything else (an embedded JSON value, whose
+// line breaks are gone) is no value: callers that need it read the key.
 std::optional<std::string> DecodeValue(const Json& j) {
-  if (!j.contains("value")) return std::nullopt;
+  if (!j.contains("value") || !j["value"].is_string()) return std::nullopt;
   std::string enc = JsonStr(j, "encoding");
-  const Json& v = j["value"];
-  if (enc == "base64") {
-    if (!v.is_string()) return std::nullopt;
-    return Base64Decode(v.get_ref<const std::string&>());
-  }
-  if (enc == "text" || (enc.empty() && v.is_string())) return v.get<std::string>();
-  return v.dump();
+  const std::string& v = j["value"].get_ref<const std::string&>();
+  if (enc == "base64") return Base64Decode(v);
+  if (enc == "text" || enc.empty()) return v;
+  return std::nullopt;
 }
 
 std::string DecodeKey(const Json& j) {
@@ -273,7 +271,7 @@ class DaemonBackend final : public Backend {
     std::string target = Base() + "/v1/keys?prefix=" + PercentEncode(q.prefix);
     if (q.limit) target += "&limit=" + std::to_string(q.limit);
     if (!q.cursor.empty()) target += "&cursor=" + PercentEncode(q.cursor);
-    if (q.values) target += "&values=1";
+    if (q.values) target += "&values=bytes";
     for (const auto& w : q.where) target += "&where=" + PercentEncode(w);
     auto r = Call("GET", target);
     if (!r.ok()) return r.status();
@@ -364,6 +362,7 @@ class DaemonBackend final : public Backend {
     std::string target = Base() + "/v1/watch?prefix=" + PercentEncode(q.prefix);
     if (q.since) target += "&since=" + std::to_string(*q.since);
     if (!q.follow) target += "&follow=0";
+    target += "&values=bytes";
     std::string pending;
     Status stream_error;
     auto r = http_->Stream(NewCall("GET", target), [&](std::string_view data) {

@@ -81,6 +81,16 @@ class Scanner {
     return error_;
   }
 
+  // True when the whole text is one JSON value of any kind.
+  bool RunValue() {
+    if (t_.starts_with("\xEF\xBB\xBF")) i_ = 3;
+    Space();
+    Kind ignored;
+    if (!Value(&ignored)) return false;
+    Space();
+    return i_ == t_.size();
+  }
+
  private:
   char Peek() const { return i_ < t_.size() ? t_[i_] : '\0'; }
   bool AtEnd() const { return i_ >= t_.size(); }
@@ -307,6 +317,36 @@ class Scanner {
 
 std::string ScanObject(std::string_view text, MemberVisitor& visitor) {
   return Scanner(text).Run(visitor);
+}
+
+bool OneLine(std::string_view text, std::string* out) {
+  if (!Scanner(text).RunValue()) return false;
+  out->clear();
+  const bool has_bom = text.starts_with("\xEF\xBB\xBF");
+  if (!has_bom && text.find_first_of("\r\n") == std::string_view::npos) {
+    const size_t begin = text.find_first_not_of(" \t");
+    const size_t end = text.find_last_not_of(" \t");
+    out->assign(text.substr(begin, end - begin + 1));
+    return true;
+  }
+  if (has_bom) text.remove_prefix(3);
+  out->reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out->push_back(c);
+      if (c == '\\') {
+        out->push_back(text[++i]);  // valid JSON: an escape has its next byte
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out->push_back(c);
+      in_string = c == '"';
+    }
+  }
+  return true;
 }
 
 bool ParseInt64(const Member& member, int64_t* out) {

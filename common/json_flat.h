@@ -51,6 +51,16 @@ std::string ScanObject(std::string_view text, F&& visit) {
   return ScanObject(text, static_cast<MemberVisitor&>(adapter));
 }
 
+// When `text` is exactly one JSON value of any kind (as RFC 8259 has it,
+// with an optional UTF-8 byte order mark and whitespace around), sets *out
+// to that value on one line and returns true: the text as it is when it
+// holds no line break and no byte order mark (the whitespace around it
+// dropped), else with every whitespace between tokens removed. Either way
+// member order, numbers and strings are kept byte for byte: "2.50" stays
+// 2.50 and a 30-digit integer keeps its digits, which a DOM would round.
+// False when `text` is not one valid JSON value (*out is then unspecified).
+bool OneLine(std::string_view text, std::string* out);
+
 // A JSON integer member (no fraction or exponent) that fits int64_t.
 bool ParseInt64(const Member& member, int64_t* out);
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cmd/kv/json_text.h"
+#include "common/json_text.h"
 #include "common/base64.h"
 #include "common/units.h"
 

@@ -9,7 +9,7 @@
 #include "cmd/kv/app.h"
 #include "cmd/kv/config.h"
 #include "cmd/kv/exit_codes.h"
-#include "cmd/kv/json_text.h"
+#include "common/json_text.h"
 
 namespace kv::cli {
 namespace {

@@ -10,10 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/base64.h"
+#include "common/json_text.h"
 #include "common/key.h"
 #include "common/units.h"
-#include "common/utf8.h"
 #include "daemon/api/errors.h"
 
 namespace kv::daemon {
@@ -34,13 +33,15 @@ std::string Dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-HttpResponse JsonResponse(int status, const json& body) {
+HttpResponse JsonTextResponse(int status, std::string body) {
   HttpResponse response;
   response.status = status;
   response.headers.Set("Content-Type", kJsonType);
-  response.body = Dump(body);
+  response.body = std::move(body);
   return response;
 }
+
+HttpResponse JsonResponse(int status, const json& body) { return JsonTextResponse(status, Dump(body)); }
 
 HttpResponse WithRoute(HttpResponse response, std::string route) {
   response.route = std::move(route);
@@ -91,38 +92,6 @@ std::string MediaType(std::string_view content_type) {
   return Lower(Trim(content_type.substr(0, content_type.find(';'))));
 }
 
-bool IsJsonContentType(std::string_view content_type) {
-  std::string media = MediaType(content_type);
-  return media == kJsonType || EndsWith(media, "+json");
-}
-
-void PutValue(json* obj, std::string_view content_type, const std::string& value) {
-  if (IsJsonContentType(content_type)) {
-    json parsed = json::parse(value, nullptr, false);
-    if (!parsed.is_discarded()) {
-      (*obj)["value"] = std::move(parsed);
-      (*obj)["encoding"] = "json";
-      return;
-    }
-  }
-  if (IsValidUtf8(value)) {
-    (*obj)["value"] = value;
-    (*obj)["encoding"] = "text";
-  } else {
-    (*obj)["value"] = Base64Encode(value);
-    (*obj)["encoding"] = "base64";
-  }
-}
-
-void PutKey(json* obj, const std::string& key) {
-  if (IsValidUtf8(key)) {
-    (*obj)["key"] = key;
-  } else {
-    (*obj)["key"] = Base64Encode(key);
-    (*obj)["key_encoding"] = "base64";
-  }
-}
-
 std::string Quoted(uint64_t revision) {
   std::string out;
   out.reserve(22);
@@ -130,8 +99,6 @@ std::string Quoted(uint64_t revision) {
   out.append(std::to_string(revision)).push_back('"');
   return out;
 }
-
-json NullableMs(int64_t ms) { return ms > 0 ? json(ms) : json(nullptr); }
 
 // "7", "\"7\"", "W/\"7\"" -> 7; anything else -> 0, which no key ever has
 // (revisions start at 1), so the condition fails as it should.
@@ -426,45 +393,75 @@ void SetEntryHeaders(HttpResponse* response, const store::Entry& entry, int64_t 
   }
 }
 
-json MetaJson(const store::Entry& entry, const NamespaceRef& ns, int64_t now_ms) {
-  json j = json::object();
-  PutKey(&j, entry.key);
-  j["namespace"] = ns.ns;
-  j["app"] = ns.app;
-  j["etag"] = std::to_string(entry.revision);
-  j["revision"] = entry.revision;
-  j["create_revision"] = entry.create_revision;
-  j["size"] = entry.value_size;
-  j["content_type"] = entry.content_type.empty() ? kOctetStream : entry.content_type;
-  j["created_ms"] = entry.created_ms;
-  j["updated_ms"] = entry.updated_ms;
-  j["expire_at_ms"] = NullableMs(entry.expire_at_ms);
-  j["ttl_ms"] = entry.expire_at_ms > 0
-                    ? json(std::max<int64_t>(0, entry.expire_at_ms - now_ms))
-                    : json(nullptr);
-  return j;
+std::string_view ContentTypeOf(const std::string& stored) {
+  return stored.empty() ? std::string_view(kOctetStream) : std::string_view(stored);
+}
+
+std::string MetaJson(const store::Entry& entry, const NamespaceRef& ns, int64_t now_ms) {
+  JsonObject o;
+  PutKey(o, entry.key);
+  o.Str("namespace", ns.ns).Str("app", ns.app);
+  o.Str("etag", std::to_string(entry.revision)).Uint("revision", entry.revision);
+  o.Uint("create_revision", entry.create_revision).Uint("size", entry.value_size);
+  o.Str("content_type", ContentTypeOf(entry.content_type));
+  o.Int("created_ms", entry.created_ms).Int("updated_ms", entry.updated_ms);
+  o.MsOrNull("expire_at_ms", entry.expire_at_ms, /*zero_is_null=*/true);
+  o.MsOrNull("ttl_ms", entry.expire_at_ms > 0 ? std::max<int64_t>(0, entry.expire_at_ms - now_ms)
+                                             : -1,
+             /*zero_is_null=*/false);
+  return o.Done();
 }
 
 HttpResponse MetaResponse(int status, const store::Entry& entry, const NamespaceRef& ns,
                           int64_t now_ms) {
-  HttpResponse r = JsonResponse(status, MetaJson(entry, ns, now_ms));
+  HttpResponse r = JsonTextResponse(status, MetaJson(entry, ns, now_ms));
   SetEntryHeaders(&r, entry, now_ms);
   return r;
 }
 
-json EventJson(const store::Event& event, const NamespaceRef& ns) {
-  json j = json::object();
-  j["revision"] = event.revision;
-  j["type"] = store::EventTypeName(event.type);
-  PutKey(&j, event.key);
-  j["namespace"] = ns.ns;
-  j["app"] = ns.app;
-  j["time_ms"] = event.time_ms;
-  j["size"] = event.value_size;
-  j["content_type"] = event.content_type.empty() ? kOctetStream : event.content_type;
-  j["expire_at_ms"] = NullableMs(event.expire_at_ms);
-  if (event.has_value) PutValue(&j, event.content_type, event.value);
-  return j;
+// How listings and events carry values (?values=).
+enum class ValueForm {
+  kNone,
+  // As DESIGN's rules present them (common/json_text.h): a JSON value
+  // embedded as its own text, so jq reads it; other text as a string; other
+  // bytes in base64.
+  kPresented,
+  // Every value as its exact bytes, a string or base64: what kv reads, so
+  // that a pretty-printed JSON value comes back with its line breaks.
+  kBytes,
+};
+
+Result<ValueForm> ParseValueForm(std::optional<std::string_view> text, ValueForm unset) {
+  if (!text) return unset;
+  if (Lower(Trim(*text)) == "bytes") return ValueForm::kBytes;
+  Result<bool> on = ParseFlag(text, "values");
+  if (!on.ok()) {
+    return Status::InvalidArgument("values must be 1, 0 or bytes, not '" + std::string(*text) +
+                                   "'");
+  }
+  return *on ? ValueForm::kPresented : ValueForm::kNone;
+}
+
+void PutValueAs(JsonObject& o, const std::string& bytes, std::string_view content_type,
+                ValueForm form) {
+  if (form == ValueForm::kNone) return;
+  std::string text;
+  // Bytes: a content type that is not JSON, so nothing is embedded.
+  const ValueEncoding encoding =
+      EncodeValue(bytes, form == ValueForm::kBytes ? kOctetStream : content_type, &text);
+  o.Raw("value", text).Str("encoding", ValueEncodingName(encoding));
+}
+
+std::string EventJson(const store::Event& event, const NamespaceRef& ns, ValueForm form) {
+  JsonObject o;
+  o.Uint("revision", event.revision).Str("type", store::EventTypeName(event.type));
+  PutKey(o, event.key);
+  o.Str("namespace", ns.ns).Str("app", ns.app);
+  o.Int("time_ms", event.time_ms).Uint("size", event.value_size);
+  o.Str("content_type", ContentTypeOf(event.content_type));
+  o.MsOrNull("expire_at_ms", event.expire_at_ms, /*zero_is_null=*/true);
+  if (event.has_value) PutValueAs(o, event.value, event.content_type, form);
+  return o.Done();
 }
 
 }  // namespace
@@ -831,9 +828,9 @@ HttpResponse NativeApi::ListKeys(const HttpRequest& request, const NamespaceRef&
     }
     options.limit = static_cast<size_t>(*n);
   }
-  Result<bool> values = ParseFlag(request.Query("values"), "values");
+  Result<ValueForm> values = ParseValueForm(request.Query("values"), ValueForm::kNone);
   if (!values.ok()) return ErrorFromStatus(values.status());
-  options.values = *values;
+  options.values = *values != ValueForm::kNone;
   Result<std::vector<WhereClause>> where = ParseWhere(request);
   if (!where.ok()) return ErrorFromStatus(where.status());
   std::string contains = Lower(request.Query("contains").value_or(""));
@@ -853,23 +850,27 @@ HttpResponse NativeApi::ListKeys(const HttpRequest& request, const NamespaceRef&
 
   Result<store::ListPage> page = store_.List(ns.StoreName(), options);
   if (!page.ok()) return ErrorFromStatus(page.status());
-  json keys = json::array();
+  std::string keys = "[";
   for (const store::Entry& entry : page->entries) {
-    json item = json::object();
-    PutKey(&item, entry.key);
-    item["etag"] = std::to_string(entry.revision);
-    item["revision"] = entry.revision;
-    item["size"] = entry.value_size;
-    item["content_type"] = entry.content_type.empty() ? kOctetStream : entry.content_type;
-    item["updated_ms"] = entry.updated_ms;
-    item["expire_at_ms"] = NullableMs(entry.expire_at_ms);
-    if (options.values) PutValue(&item, entry.content_type, entry.value);
-    keys.push_back(std::move(item));
+    JsonObject item;
+    PutKey(item, entry.key);
+    item.Str("etag", std::to_string(entry.revision)).Uint("revision", entry.revision);
+    item.Uint("size", entry.value_size).Str("content_type", ContentTypeOf(entry.content_type));
+    item.Int("updated_ms", entry.updated_ms);
+    item.MsOrNull("expire_at_ms", entry.expire_at_ms, /*zero_is_null=*/true);
+    PutValueAs(item, entry.value, entry.content_type, *values);
+    if (keys.size() > 1) keys.push_back(',');
+    keys += item.Done();
   }
-  json body = {{"keys", std::move(keys)},
-               {"next_cursor", page->next_cursor.empty() ? json(nullptr)
-                                                          : json(page->next_cursor)}};
-  return JsonResponse(200, body);
+  keys.push_back(']');
+  JsonObject body;
+  body.Raw("keys", keys);
+  if (page->next_cursor.empty()) {
+    body.Null("next_cursor");
+  } else {
+    body.Str("next_cursor", page->next_cursor);
+  }
+  return JsonTextResponse(200, body.Done());
 }
 
 HttpResponse NativeApi::Clear(const HttpRequest& request, const NamespaceRef& ns) {
@@ -935,6 +936,8 @@ HttpResponse NativeApi::Namespaces(const HttpRequest& request, const Caller& cal
 HttpResponse NativeApi::Watch(const HttpRequest& request, const NamespaceRef& ns) {
   std::string prefix;
   if (auto p = request.Query("prefix")) prefix = std::string(*p);
+  Result<ValueForm> value_form = ParseValueForm(request.Query("values"), ValueForm::kPresented);
+  if (!value_form.ok()) return ErrorFromStatus(value_form.status());
   Result<bool> follow = ParseFlag(request.Query("follow"), "follow");
   if (!follow.ok()) return ErrorFromStatus(follow.status());
   if (!request.Query("follow")) *follow = true;
@@ -965,7 +968,7 @@ HttpResponse NativeApi::Watch(const HttpRequest& request, const NamespaceRef& ns
   response.headers.Set("KV-Revision", std::to_string(since));
   std::string store_ns = ns.StoreName();
   response.stream = [this, ns, store_ns = std::move(store_ns), prefix = std::move(prefix),
-                     follow = *follow, since, committed,
+                     follow = *follow, values = *value_form, since, committed,
                      batch = std::move(*first)](StreamWriter& writer) mutable {
     uint64_t cursor = since;
     // Events up to `end` have been seen once `cursor` reaches it; without
@@ -981,7 +984,7 @@ HttpResponse NativeApi::Watch(const HttpRequest& request, const NamespaceRef& ns
         }
         cursor = std::max(cursor, event.revision);
         if (event.ns != store_ns || event.key.compare(0, prefix.size(), prefix) != 0) continue;
-        chunk += Dump(EventJson(event, ns));
+        chunk += EventJson(event, ns, values);
         chunk += '\n';
       }
       if (!chunk.empty() && !writer.Write(chunk)) return;

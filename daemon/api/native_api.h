@@ -39,6 +39,10 @@
 //               its content type is JSON (application/json, */*+json) and it
 //               parses ("encoding":"json"), else as a string when it is valid
 //               UTF-8 ("encoding":"text"), else base64 ("encoding":"base64").
+//               Embedded JSON is the value's own text, never re-serialized
+//               (member order and numbers as stored; a value that spans lines
+//               loses only the whitespace between its tokens). values=bytes
+//               gives every value as its exact bytes (text or base64).
 //               A key that is not valid UTF-8 is given in base64 with
 //               "key_encoding":"base64".
 //   Errors      Every error is JSON: {"error":"...","code":"WORD","status":N}
@@ -97,13 +101,13 @@
 //          "content_type":"application/json","created_ms":...,"updated_ms":...,
 //          "expire_at_ms":N|null,"ttl_ms":N|null}      (ms are Unix ms)
 //     404 when missing.
-//   GET /v1/keys?prefix=P&contains=S&limit=N&cursor=C&values=1&where=PATH=VALUE
+//   GET /v1/keys?prefix=P&contains=S&limit=N&cursor=C&values=1|bytes&where=PATH=VALUE
 //     Keys of the namespace starting with P (and holding S anywhere, ASCII
 //     letters matching either case), in byte order, a page at a time:
 //     limit 1..10000 (default 1000); cursor = a previous next_cursor.
 //     200 {"keys":[{"key":"k","etag":"7","revision":7,"size":12,
 //                   "content_type":"...","updated_ms":...,"expire_at_ms":N|null,
-//                   "value":...,"encoding":"json|text|base64"   (values=1 only)
+//                   "value":...,"encoding":"json|text|base64"   (values=1|bytes)
 //                  }],
 //          "next_cursor":"..."|null}
 //     A page may be short, even empty, with a cursor: go on while
@@ -114,8 +118,10 @@
 //     value is not JSON never match. 400: bad limit, cursor, values, where.
 //   DELETE /v1/keys?confirm=1        (or header KV-Confirm: 1)
 //     Deletes every key of the namespace. 200 {"deleted":N}.
-//     Without confirm: 400 CONFIRMATION_REQUIRED. With ?prefix=: 400 (clearing
-//     by prefix is not supported; nothing is deleted).
+//     Without confirm: 400 CONFIRMATION_REQUIRED.
+//   DELETE /v1/keys?prefix=P         (P not empty: no confirmation)
+//     Deletes the keys starting with P, each with its event, a batch at a
+//     time (not atomic). 200 {"deleted":N}.
 //   POST /v1/batch      several PUTs in one write (bulk import)
 //     Body: NDJSON (application/x-ndjson), one item per line, at most 10000:
 //       {"key":"k","value":"...","encoding":"text|base64","content_type":"...",
@@ -135,7 +141,7 @@
 //   GET /v1/namespaces      (?all=1 on the Unix socket: every tenant's)
 //     200 {"namespaces":[{"tenant":"local","namespace":"default",
 //          "app":"default","keys":N,"bytes":N,"quota_bytes":N}]}
-//   GET /v1/watch?prefix=P&since=REV&follow=0
+//   GET /v1/watch?prefix=P&since=REV&follow=0&values=1|0|bytes
 //     200, Content-Type: application/x-ndjson, streamed: one JSON object per
 //     line per change in the namespace whose key starts with P:
 //       {"revision":12,"type":"create|update|delete|expire","key":"k",
@@ -143,7 +149,8 @@
 //        "content_type":"...","expire_at_ms":N|null,
 //        "value":...,"encoding":"json|text|base64"}
 //     (value: the new value for create/update, the last value for
-//     delete/expire; absent when larger than the event value limit.)
+//     delete/expire; absent when larger than the event value limit, or with
+//     values=0; values=bytes as in listings.)
 //     since: replay the changes after revision REV first (default: the
 //     current revision, i.e. only new changes); the response header
 //     KV-Revision is where the stream starts. follow=0 ends the stream after

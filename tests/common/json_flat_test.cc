@@ -139,6 +139,56 @@ TEST_CASE("ScanObject agrees with nlohmann on mutated objects", "[unit]") {
   }
 }
 
+TEST_CASE("OneLine keeps a JSON value's own text, on one line", "[unit]") {
+  std::string out;
+  REQUIRE(OneLine(R"( {"b": 2.50, "a": [1e3]} )", &out));
+  CHECK(out == R"({"b": 2.50, "a": [1e3]})");  // no line break: as it is, trimmed
+  REQUIRE(OneLine("{\n  \"s\": \"a b\\n\\\" c\",\r\n  \"n\": 123456789012345678901234567890\n}\n", &out));
+  CHECK(out == R"({"s":"a b\n\" c","n":123456789012345678901234567890})");
+  REQUIRE(OneLine("\xEF\xBB\xBF[1, 2]", &out));
+  CHECK(out == "[1,2]");
+  REQUIRE(OneLine("\"x\"", &out));
+  CHECK(out == "\"x\"");
+  REQUIRE(OneLine("-0.5e-3", &out));
+  CHECK(out == "-0.5e-3");
+  for (const char* bad : {"", " ", "{", "[1,]", "1 2", "{\"a\":1}x", "'a'", "01", "\"\xFF\""}) {
+    INFO(bad);
+    CHECK_FALSE(OneLine(bad, &out));
+  }
+}
+
+// Random edits of valid values: OneLine accepts what nlohmann accepts, and
+// its line reads back as the same value.
+TEST_CASE("OneLine agrees with nlohmann on mutated values", "[unit]") {
+  const std::string seeds[] = {
+      "{\n  \"name\": \"Ada\",\n  \"tags\": [\"a\", \"b\"],\n  \"n\": 2.50\n}\n",
+      "[1, 2.5, -3e2, true, false, null, \"s\\n\", {\"k\": {}}]",
+      "  \"\\u00e9\\ud83d\\ude00\"\r\n",
+  };
+  const std::string alphabet = "{}[]\":,\\u0123456789.eE+-tfnrl \t\nabcdx\x80\xC3\xA9\xFF";
+  std::mt19937 rng(11);
+  for (int round = 0; round < 20000; ++round) {
+    std::string text = seeds[rng() % std::size(seeds)];
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      const size_t at = rng() % text.size();
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0: text[at] = c; break;
+        case 1: text.insert(text.begin() + static_cast<long>(at), c); break;
+        default: text.erase(at, 1);
+      }
+    }
+    auto doc = nlohmann::json::parse(text, nullptr, false);
+    std::string out;
+    INFO("text: " << text);
+    REQUIRE(OneLine(text, &out) == !doc.is_discarded());
+    if (doc.is_discarded()) continue;
+    CHECK(out.find_first_of("\r\n") == std::string::npos);
+    CHECK(nlohmann::json::parse(out) == doc);
+  }
+}
+
 TEST_CASE("ParseInt64 takes JSON integers that fit", "[unit]") {
   auto parse = [](const std::string& raw, Kind kind, int64_t* v) {
     Member m;

@@ -8,7 +8,9 @@
 // (the last of a repeated name) is the value nlohmann holds (texts with a
 // NUL byte aside, which nlohmann takes for their end); ParseInt64
 // takes exactly the integers nlohmann holds as fitting int64; AppendQuoted of
-// a string member parses back to it.
+// a string member parses back to it; OneLine accepts exactly the texts
+// nlohmann parses as one value, and its line has no line break and parses to
+// the same value (and is the text itself, trimmed, when that had none).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -75,6 +77,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // nlohmann takes a NUL byte for the end of its input ("{}\0junk" is {});
   // ScanObject refuses the junk, as RFC 8259 does.
   if (doc && text.find('\0') != std::string::npos) return 0;
+
+  std::string line;
+  if (kv::json::OneLine(text, &line) != doc.has_value()) {
+    Fail(std::string("OneLine ") + (doc ? "refuses" : "accepts") + " what nlohmann " +
+         (doc ? "accepts" : "refuses") + ": " + text);
+  }
+  if (doc) {
+    if (line.find_first_of("\r\n") != std::string::npos) Fail("OneLine left a line break: " + text);
+    json back = json::parse(line, nullptr, false);
+    if (back.is_discarded() || back != *doc) Fail("OneLine changed the value: " + text);
+    const bool plain = text.find_first_of("\r\n") == std::string::npos && !text.starts_with("\xEF\xBB\xBF");
+    if (plain && text.find(line) == std::string::npos) Fail("OneLine rewrote a one-line text: " + text);
+  }
+
   const bool object = doc && doc->is_object();
   if (error.empty() != object) {
     Fail("ScanObject says '" + error + "' but nlohmann " + (object ? "accepts" : "refuses") +

@@ -1,15 +1,17 @@
 // kv export [PREFIX]: every key as NDJSON on stdout, for kv import.
 //
 // One line per key: {"key","value"[,"encoding"],"content_type"[,"ttl_ms"]}.
-// A JSON value (JSON content type, and it parses) is embedded as JSON with no
-// "encoding"; other UTF-8 text is a string with "encoding":"text"; any other
+// A JSON value (JSON content type, and it parses) whose text is its exact
+// bytes (on one line) is embedded as JSON with no "encoding"; other UTF-8
+// text, pretty-printed JSON too, is a string with "encoding":"text", so
+// that kv import writes back every value byte for byte; any other
 // bytes are base64 with "encoding":"base64". ttl_ms is the remaining time to
 // live, present only for keys that have one. A key that is not UTF-8 is
 // base64 with "key_encoding":"base64".
 #include <chrono>
 
 #include "cmd/kv/commands/commands.h"
-#include "cmd/kv/json_text.h"
+#include "common/json_text.h"
 
 namespace kv::cli {
 namespace {
@@ -47,7 +49,7 @@ Status RunExport(const ExportOptions& options, Context& ctx) {
       if (ttl == 0) continue;  // expiring this very millisecond
       JsonObject o;
       PutKey(o, meta.key);
-      PutValue(o, *item.value, meta.content_type, /*omit_json_encoding=*/true);
+      PutValue(o, *item.value, meta.content_type, /*for_export=*/true);
       o.Str("content_type", meta.content_type);
       if (ttl > 0) o.Int("ttl_ms", ttl);
       line = o.Done();
@@ -69,8 +71,9 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
   cmd->footer(
       "One line per key, whatever -o says:\n"
       "  {\"key\",\"value\"[,\"encoding\":\"text|base64\"],\"content_type\"[,\"ttl_ms\"]}\n"
-      "JSON values are embedded as JSON (no \"encoding\"), other UTF-8 text as a string, other\n"
-      "bytes in base64; ttl_ms is the remaining TTL. kv import reads it back:\n"
+      "JSON values on one line are embedded as they are (no \"encoding\"), other UTF-8 text\n"
+      "(pretty-printed JSON too) as a string, other bytes in base64: kv import writes every\n"
+      "value back byte for byte. ttl_ms is the remaining TTL. kv import reads it back:\n"
       "  kv export | kv --url http://host:7379 import");
   OnRun(cmd, ctx, [opts, &ctx] { return RunExport(*opts, ctx); });
 }

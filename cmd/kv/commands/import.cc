@@ -20,7 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/kv/commands/commands.h"
-#include "cmd/kv/json_text.h"
+#include "common/json_text.h"
 #include "common/base64.h"
 #include "common/json_flat.h"
 #include "common/units.h"

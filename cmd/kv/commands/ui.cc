@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "cmd/kv/commands/commands.h"
-#include "cmd/kv/json_text.h"
+#include "common/json_text.h"
 #include "cmd/kv/private_file.h"
 #include "client/http_client.h"
 #include "common/paths.h"

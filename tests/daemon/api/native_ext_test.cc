@@ -406,6 +406,44 @@ TEST_CASE_METHOD(ApiFixture, "watch replays from a revision, filtered to the nam
   CHECK(prod[0]["namespace"] == "prod");
 }
 
+// A DOM would round the 23-digit integer, write 2.50 as 2.5 and 1e3 as
+// 1000.0, and might reorder members: listings and events embed the value's
+// own text instead, and ?values=bytes gives the bytes themselves.
+TEST_CASE_METHOD(ApiFixture, "listings and events keep a JSON value's own text",
+                 "[rocksdb]") {
+  const std::string one_line = R"({"z": 2.50, "a": [1e3, 12345678901234567890123]})";
+  const std::string pretty = "{\n  \"z\": 2.50,\n  \"a\": [1e3]\n}\n";
+  const std::string start = std::to_string(BodyJson(Call("GET", "/v1/stats"))["revision"].get<uint64_t>());
+  Put("j:1", one_line, {{"Content-Type", "application/json"}});
+  Put("j:2", pretty, {{"Content-Type", "application/json"}});
+
+  HttpResponse list = Call("GET", "/v1/keys?prefix=j:&values=1");
+  CHECK(list.body.find(R"("value":{"z": 2.50, "a": [1e3, 12345678901234567890123]},"encoding":"json")") !=
+        std::string::npos);
+  CHECK(list.body.find(R"("value":{"z":2.50,"a":[1e3]},"encoding":"json")") != std::string::npos);
+  HttpResponse events = Call("GET", "/v1/watch?prefix=j:&follow=0&since=" + start);
+  REQUIRE(events.stream);
+  CollectingWriter writer(100);
+  events.stream(writer);
+  CHECK(writer.data().find(R"("value":{"z":2.50,"a":[1e3]},"encoding":"json")") !=
+        std::string::npos);
+
+  auto bytes = BodyJson(Call("GET", "/v1/keys?prefix=j:&values=bytes"));
+  REQUIRE(bytes["keys"].size() == 2);
+  CHECK(bytes["keys"][0]["value"] == one_line);
+  CHECK(bytes["keys"][0]["encoding"] == "text");
+  CHECK(bytes["keys"][1]["value"] == pretty);
+  auto byte_events =
+      RunStream(Call("GET", "/v1/watch?prefix=j:&follow=0&values=bytes&since=" + start), 100);
+  REQUIRE(byte_events.size() == 2);
+  CHECK(byte_events[1]["value"] == pretty);
+  CHECK(byte_events[1]["encoding"] == "text");
+  auto no_values = RunStream(Call("GET", "/v1/watch?prefix=j:&follow=0&values=0&since=" + start), 100);
+  REQUIRE(no_values.size() == 2);
+  CHECK(!no_values[0].contains("value"));
+  CHECK(Call("GET", "/v1/watch?values=all").status == 400);
+}
+
 TEST_CASE_METHOD(ApiFixture, "watch follows live changes and ends when the client goes away",
                  "[rocksdb]") {
   HttpResponse r = Call("GET", "/v1/watch?prefix=live");

@@ -1,4 +1,4 @@
-#include "cmd/kv/json_text.h"
+#include "common/json_text.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace kv::cli {
+namespace kv {
 namespace {
 
 TEST_CASE("IsJsonContentType", "[unit]") {
@@ -56,6 +56,21 @@ TEST_CASE("EncodeValue: JSON verbatim / text / base64", "[unit]") {
   CHECK(json == "{}");  // a BOM cannot sit inside a line of JSON
 }
 
+TEST_CASE("EncodeValue never rewrites numbers or member order", "[unit]") {
+  // What a DOM would change: 2.50 -> 2.5, 1e3 -> 1000.0, a 23-digit integer
+  // -> 1.2345678901234568e+22, and (std::map) the order of members.
+  const std::string pretty = "{ \"z\": 2.50,\n  \"a\": [1e3, 12345678901234567890123] }";
+  std::string json;
+  REQUIRE(EncodeValue(pretty, "application/json", &json) == ValueEncoding::kJson);
+  CHECK(json == R"({"z":2.50,"a":[1e3,12345678901234567890123]})");
+  // Exact: a value whose one-line text is not its bytes becomes a string.
+  REQUIRE(EncodeValue(pretty, "application/json", &json, /*exact=*/true) == ValueEncoding::kText);
+  CHECK(nlohmann::json::parse(json).get<std::string>() == pretty);
+  REQUIRE(EncodeValue(" 1", "application/json", &json, true) == ValueEncoding::kText);
+  REQUIRE(EncodeValue(R"({"z": 2.50})", "application/json", &json, true) == ValueEncoding::kJson);
+  CHECK(json == R"({"z": 2.50})");
+}
+
 TEST_CASE("PutKey and PutValue", "[unit]") {
   JsonObject a;
   PutKey(a, "k\xFF");
@@ -68,9 +83,13 @@ TEST_CASE("PutKey and PutValue", "[unit]") {
 
   JsonObject b;
   PutKey(b, "k");
-  PutValue(b, "[1]", "application/json", /*omit_json_encoding=*/true);
+  PutValue(b, "[1]", "application/json", /*for_export=*/true);
   CHECK(b.Done() == R"({"key":"k","value":[1]})");
+
+  JsonObject c;  // export keeps the line breaks of a JSON value: as a string
+  PutValue(c, "[1,\n2]", "application/json", /*for_export=*/true);
+  CHECK(c.Done() == R"({"value":"[1,\n2]","encoding":"text"})");
 }
 
 }  // namespace
-}  // namespace kv::cli
+}  // namespace kv

@@ -1,7 +1,8 @@
-// JSON text for kv's output: a small writer that builds one JSON object per
-// line (fast, and able to embed a stored JSON value verbatim), and the rules
-// that turn stored bytes into a JSON member (json / text / base64, the same
-// rules kvd uses in listings and events). Reading lines: common/json_flat.h.
+// JSON text for kv's output and kvd's listings and events: a small writer
+// that builds one JSON object per line (fast, and able to embed a stored JSON
+// value as its own text), and the one set of rules, shared by kv and kvd,
+// that turns stored bytes into a JSON member (json / text / base64).
+// Reading lines: common/json_flat.h.
 //
 // Thread-safety: values and pure functions.
 #pragma once
@@ -12,7 +13,7 @@
 
 #include "common/utf8.h"
 
-namespace kv::cli {
+namespace kv {
 
 // True for application/json and any */*+json type, parameters ignored
 // ("application/json; charset=utf-8"), case-insensitive.
@@ -53,19 +54,22 @@ enum class ValueEncoding { kJson, kText, kBase64 };
 const char* ValueEncodingName(ValueEncoding encoding);  // "json", "text", "base64"
 
 // The JSON text for stored bytes, and how they were encoded: embedded JSON
-// when the content type is JSON and the bytes parse (verbatim when they hold
-// no line break, else compacted with member order kept), else a string when
-// valid UTF-8, else base64.
+// when the content type is JSON and the bytes are one JSON value (on one
+// line as json::OneLine puts it: its own text, never re-serialized, so
+// member order and numbers stay as stored), else a string when valid UTF-8,
+// else base64. With `exact`, embedded JSON only when that text is the bytes
+// themselves (else a string): what a round trip through kv import needs.
 ValueEncoding EncodeValue(std::string_view bytes, std::string_view content_type,
-                          std::string* json_out);
+                          std::string* json_out, bool exact = false);
 
 // Adds "key" (a string; base64 plus "key_encoding":"base64" when the key is
 // not valid UTF-8).
 void PutKey(JsonObject& object, std::string_view key);
 
-// Adds "value" and "encoding". With `omit_json_encoding`, embedded JSON has
-// no "encoding" member (the export format).
+// Adds "value" and "encoding" (EncodeValue's). The export format
+// (`for_export`) keeps every value exact and gives embedded JSON no
+// "encoding" member.
 void PutValue(JsonObject& object, std::string_view bytes, std::string_view content_type,
-              bool omit_json_encoding);
+              bool for_export);
 
-}  // namespace kv::cli
+}  // namespace kv

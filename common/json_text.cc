@@ -1,14 +1,12 @@
-#include "cmd/kv/json_text.h"
+#include "common/json_text.h"
 
 #include <cctype>
 #include <cstdio>
 
-#include <nlohmann/json.hpp>
-
 #include "common/base64.h"
 #include "common/json_flat.h"
 
-namespace kv::cli {
+namespace kv {
 
 bool IsJsonContentType(std::string_view content_type) {
   std::string t;
@@ -123,25 +121,13 @@ const char* ValueEncodingName(ValueEncoding encoding) {
 }
 
 ValueEncoding EncodeValue(std::string_view bytes, std::string_view content_type,
-                          std::string* json_out) {
+                          std::string* json_out, bool exact) {
   json_out->clear();
-  if (IsJsonContentType(content_type)) {
-    auto doc = nlohmann::ordered_json::parse(bytes, nullptr, false);
-    if (!doc.is_discarded()) {
-      // Verbatim when it can sit on one line as it is: no line break and no
-      // byte-order mark (which nlohmann skips but JSON forbids mid-text).
-      bool verbatim = bytes.find_first_of("\r\n") == std::string_view::npos &&
-                      !bytes.starts_with("\xEF\xBB\xBF");
-      if (verbatim) {
-        size_t b = bytes.find_first_not_of(" \t");
-        size_t e = bytes.find_last_not_of(" \t");
-        json_out->assign(bytes.substr(b, e - b + 1));
-      } else {
-        *json_out = doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-      }
-      return ValueEncoding::kJson;
-    }
+  if (IsJsonContentType(content_type) && json::OneLine(bytes, json_out) &&
+      (!exact || *json_out == bytes)) {
+    return ValueEncoding::kJson;
   }
+  json_out->clear();
   if (IsValidUtf8(bytes)) {
     AppendJsonString(*json_out, bytes);
     return ValueEncoding::kText;
@@ -159,12 +145,12 @@ void PutKey(JsonObject& object, std::string_view key) {
 }
 
 void PutValue(JsonObject& object, std::string_view bytes, std::string_view content_type,
-              bool omit_json_encoding) {
+              bool for_export) {
   std::string json;
-  ValueEncoding encoding = EncodeValue(bytes, content_type, &json);
+  ValueEncoding encoding = EncodeValue(bytes, content_type, &json, for_export);
   object.Raw("value", json);
-  if (encoding == ValueEncoding::kJson && omit_json_encoding) return;
+  if (encoding == ValueEncoding::kJson && for_export) return;
   object.Str("encoding", ValueEncodingName(encoding));
 }
 
-}  // namespace kv::cli
+}  // namespace kv
