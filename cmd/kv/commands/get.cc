@@ -67,7 +67,8 @@ Status RunMeta(const KeyOptions& options, Context& ctx) {
 void AddGetCommands(CLI::App& app, Context& ctx) {
   {
     auto opts = std::make_shared<GetOptions>();
-    CLI::App* cmd = app.add_subcommand("get", "Print a key's value (its exact bytes)");
+    CLI::App* cmd =
+        app.add_subcommand("get", "Print the value of a key (its exact bytes), or of several");
     cmd->add_option("keys", opts->keys, "The key, or several")->required();
     cmd->footer(
         "Prints the value's bytes unchanged (no newline added unless stdout is a terminal).\n"
