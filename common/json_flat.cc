@@ -349,6 +349,33 @@ bool OneLine(std::string_view text, std::string* out) {
   return true;
 }
 
+bool NestsDeeperThan(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+std::string TooDeep(std::string_view what) {
+  return std::string(what) + " nests objects and arrays deeper than " +
+         std::to_string(kMaxTreeDepth) + " levels";
+}
+
 bool ParseInt64(const Member& member, int64_t* out) {
   if (member.kind != Kind::kNumber) return false;
   std::string_view raw = member.raw;

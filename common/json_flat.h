@@ -13,6 +13,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -60,6 +61,30 @@ std::string ScanObject(std::string_view text, F&& visit) {
 // 2.50 and a 30-digit integer keeps its digits, which a DOM would round.
 // False when `text` is not one valid JSON value (*out is then unspecified).
 bool OneLine(std::string_view text, std::string* out);
+
+// How deep kv and kvd let JSON nest before they build a tree of it.
+// nlohmann's tree copies, dumps, compares and merge-patches by recursion, so
+// a request of a million '[' would otherwise exhaust a thread's stack and
+// take kvd down; no real document nests this deep.
+constexpr size_t kMaxTreeDepth = 512;
+
+// True when `text` opens more than `limit` objects or arrays one inside
+// another (brackets inside strings do not count). Any text, JSON or not.
+bool NestsDeeperThan(std::string_view text, size_t limit);
+
+// The one-line error for a text NestsDeeperThan(kMaxTreeDepth) refuses:
+// "WHAT nests objects and arrays deeper than 512 levels".
+std::string TooDeep(std::string_view what);
+
+// Json::parse(text) without exceptions, for a tree type like nlohmann's: a
+// text nested deeper than kMaxTreeDepth is refused as a discarded value, as
+// one that does not parse is. Callers that must say why check
+// NestsDeeperThan first.
+template <class Json>
+Json ParseTree(std::string_view text) {
+  if (NestsDeeperThan(text, kMaxTreeDepth)) return Json(Json::value_t::discarded);
+  return Json::parse(text, nullptr, false);
+}
 
 // A JSON integer member (no fraction or exponent) that fits int64_t.
 bool ParseInt64(const Member& member, int64_t* out);

@@ -15,6 +15,7 @@
 
 #include "client/remote/curl_http_client.h"
 #include "common/base64.h"
+#include "common/json_flat.h"
 #include "common/key.h"
 
 namespace kv::client {
@@ -483,7 +484,7 @@ class EtcdBackend final : public Backend {
       Json put = {{"key", B64(full)}};
       Json compare;
       if (*current) {
-        doc = Json::parse((*current)->value, nullptr, false);
+        doc = kv::json::ParseTree<Json>((*current)->value);
         if (!doc.is_object()) {
           return Status::Internal("the value of " + std::string(key) +
                                   " is not a JSON object: cannot merge a patch into it");

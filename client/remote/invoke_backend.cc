@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_flat.h"
+
 namespace kv::client {
 namespace {
 
@@ -103,7 +105,7 @@ class InvokeBackend final : public Backend {
       case Condition::Kind::kIfExists: return NotSupported(kName, "--if-exists");
     }
     if (o.keep_ttl) return NotSupported(kName, "--keep-ttl");
-    Json doc = Json::parse(value, nullptr, false);
+    Json doc = kv::json::ParseTree<Json>(value);  // too deep: sent as a string
     Json body = {{"key", key}};
     if (!doc.is_discarded() && !doc.is_string()) {
       body["value"] = std::move(doc);

@@ -7,8 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "common/json_text.h"
 #include "common/base64.h"
+#include "common/json_flat.h"
+#include "common/json_text.h"
 #include "common/units.h"
 
 namespace kv::cli {
@@ -305,7 +306,7 @@ class TablePrinter : public RawPrinter {
     Line(out_, line);
   }
   void Document(std::string_view, std::string_view json) override {
-    auto doc = nlohmann::ordered_json::parse(json, nullptr, false);
+    auto doc = kv::json::ParseTree<nlohmann::ordered_json>(json);
     if (doc.is_discarded()) return RawPrinter::Document("", json);
     Line(out_, doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }

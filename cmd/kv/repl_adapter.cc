@@ -9,6 +9,7 @@
 #include "cmd/kv/app.h"
 #include "cmd/kv/config.h"
 #include "cmd/kv/exit_codes.h"
+#include "common/json_flat.h"
 #include "common/json_text.h"
 
 namespace kv::cli {
@@ -260,7 +261,7 @@ class ReplPrinter final : public Printer {
 }  // namespace
 
 std::optional<std::string> PrettyJson(std::string_view json, bool color) {
-  OrderedJson doc = OrderedJson::parse(json, nullptr, /*allow_exceptions=*/false);
+  OrderedJson doc = kv::json::ParseTree<OrderedJson>(json);
   if (doc.is_discarded() || !doc.is_structured()) return std::nullopt;
   std::string out;
   Emit(doc, 0, color, &out);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/json_flat.h"
 #include "common/key.h"
 #include "daemon/api/invoke_store.h"
 
@@ -110,7 +111,10 @@ HttpResponse InvokeAdminApi::Export(const NamespaceRef& ns, std::string_view pro
 
 HttpResponse InvokeAdminApi::Import(const HttpRequest& request, const NamespaceRef& ns) {
   const int64_t now = store_.NowMs();
-  json body = json::parse(request.body, nullptr, false);
+  if (kv::json::NestsDeeperThan(request.body, kv::json::kMaxTreeDepth)) {
+    return Envelope(400, nullptr, kv::json::TooDeep("The body"), now);
+  }
+  json body = kv::json::ParseTree<json>(request.body);
   if (body.is_discarded()) return Envelope(400, nullptr, "Invalid JSON body", now);
   if (!body.is_object()) body = json::object();
   auto data = body.find("data");

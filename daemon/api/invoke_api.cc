@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/json_flat.h"
 #include "common/key.h"
 #include "daemon/api/invoke_store.h"
 
@@ -126,7 +127,10 @@ HttpResponse InvokeApi::Get(const NamespaceRef& ns, const std::string& key) {
 HttpResponse InvokeApi::Set(const HttpRequest& request, const NamespaceRef& ns) {
   json body = json::object();
   if (!request.body.empty()) {
-    body = json::parse(request.body, nullptr, false);
+    if (kv::json::NestsDeeperThan(request.body, kv::json::kMaxTreeDepth)) {
+      return Error(400, kv::json::TooDeep("The body"));
+    }
+    body = kv::json::ParseTree<json>(request.body);
     if (body.is_discarded()) return Error(400, "Invalid JSON body");
     if (!body.is_object()) {
       return Error(400,

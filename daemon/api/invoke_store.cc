@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/json_flat.h"
 #include "common/key.h"
 
 namespace kv::daemon {
@@ -38,7 +39,7 @@ InvokeStoredValue EncodeInvokeValue(const nlohmann::ordered_json& value) {
 
 nlohmann::ordered_json DecodeInvokeValue(const store::Entry& entry) {
   if (IsJsonType(entry.content_type)) {
-    nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(entry.value, nullptr, false);
+    nlohmann::ordered_json parsed = kv::json::ParseTree<nlohmann::ordered_json>(entry.value);
     if (!parsed.is_discarded()) return parsed;
   }
   return entry.value;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_flat.h"
 #include "common/json_text.h"
 #include "common/key.h"
 #include "common/units.h"
@@ -359,7 +360,7 @@ Result<std::vector<WhereClause>> ParseWhere(const HttpRequest& request) {
     clause.path = value.substr(0, eq);
     if (clause.path == ".") clause.path.clear();
     std::string expected = value.substr(eq + 1);
-    clause.expected = json::parse(expected, nullptr, false);
+    clause.expected = kv::json::ParseTree<json>(expected);
     if (clause.expected.is_discarded()) clause.expected = expected;
     out.push_back(std::move(clause));
   }
@@ -422,7 +423,7 @@ HttpResponse MetaResponse(int status, const store::Entry& entry, const Namespace
 // How listings and events carry values (?values=).
 enum class ValueForm {
   kNone,
-  // As DESIGN's rules present them (common/json_text.h): a JSON value
+  // As kv's output does (common/json_text.h, one set of rules): a JSON value
   // embedded as its own text, so jq reads it; other text as a string; other
   // bytes in base64.
   kPresented,
@@ -687,7 +688,10 @@ HttpResponse NativeApi::Patch(const HttpRequest& request, const NamespaceRef& ns
                          "PATCH takes a JSON merge patch: send Content-Type: "
                          "application/merge-patch+json");
   }
-  if (json::parse(request.body, nullptr, false).is_discarded()) {
+  if (kv::json::NestsDeeperThan(request.body, kv::json::kMaxTreeDepth)) {
+    return BadRequest(kv::json::TooDeep("the merge patch"));
+  }
+  if (kv::json::ParseTree<json>(request.body).is_discarded()) {
     return BadRequest("the merge patch is not valid JSON");
   }
   Result<store::Condition> condition = ParseCondition(request);
@@ -720,7 +724,7 @@ HttpResponse NativeApi::Incr(const HttpRequest& request, const NamespaceRef& ns,
     if (!n.ok()) return ErrorFromStatus(n.status());
     by = *n;
   } else if (!body.empty() && body.front() == '{') {
-    json doc = json::parse(body, nullptr, false);
+    json doc = kv::json::ParseTree<json>(body);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("by") ||
         !doc["by"].is_number_integer()) {
       return BadRequest("the body must be an integer or {\"by\": integer}");
@@ -767,7 +771,7 @@ HttpResponse NativeApi::Expire(const HttpRequest& request, const NamespaceRef& n
   }
   int64_t ttl_ms = ttl->value_or(0);
   if (!body.empty()) {
-    json doc = json::parse(body, nullptr, false);
+    json doc = kv::json::ParseTree<json>(body);
     if (doc.is_discarded() || !doc.is_object()) {
       return BadRequest("the body must be {\"ttl_ms\": N} or {\"ttl\": \"30s\"}");
     }
@@ -838,7 +842,7 @@ HttpResponse NativeApi::ListKeys(const HttpRequest& request, const NamespaceRef&
     options.filter = [clauses = std::move(*where), contains](const store::Entry& entry) {
       if (!contains.empty() && Lower(entry.key).find(contains) == std::string::npos) return false;
       if (clauses.empty()) return true;
-      json doc = json::parse(entry.value, nullptr, false);
+      json doc = kv::json::ParseTree<json>(entry.value);
       if (doc.is_discarded()) return false;
       for (const WhereClause& clause : clauses) {
         const json* node = FollowPath(doc, clause.path);
@@ -1036,7 +1040,7 @@ HttpResponse NativeApi::Tokens(const HttpRequest& request, std::string_view rest
       return WithRoute(JsonResponse(200, {{"tokens", std::move(list)}}), route);
     }
     if (request.method == "POST") {
-      json doc = json::parse(request.body, nullptr, false);
+      json doc = kv::json::ParseTree<json>(request.body);
       if (doc.is_discarded() || !doc.is_object() || !doc.contains("tenant") ||
           !doc["tenant"].is_string()) {
         return WithRoute(BadRequest("the body must be {\"tenant\": \"NAME\"}"), route);

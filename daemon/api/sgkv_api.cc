@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/json_flat.h"
 #include "common/key.h"
 
 namespace kv::daemon {
@@ -66,7 +67,7 @@ bool ParseWriteBody(const HttpRequest& request, WriteBody* out) {
     while (!media.empty() && media.back() == ' ') media.pop_back();
     if (media != "application/json") return false;
   }
-  json doc = json::parse(request.body, nullptr, false);
+  json doc = kv::json::ParseTree<json>(request.body);
   if (doc.is_discarded() || !(doc.is_object() || doc.is_null())) return false;
   if (doc.is_null()) return true;
   for (const auto& [field_name, field] : doc.items()) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/json_flat.h"
 #include "daemon/api/errors.h"
 #include "daemon/ui/assets.h"
 
@@ -123,7 +124,7 @@ HttpResponse UiRoutes::Session(const HttpRequest& request, const Caller& caller)
     if (type.substr(0, type.find(';')) != "application/json") {
       return ErrorResponse(415, "UNSUPPORTED_MEDIA_TYPE", "send {\"code\":...} as application/json");
     }
-    json doc = json::parse(request.body, nullptr, false);
+    json doc = kv::json::ParseTree<json>(request.body);
     if (doc.is_discarded() || !doc.is_object() || !doc.contains("code") ||
         !doc["code"].is_string()) {
       return ErrorResponse(400, "BAD_REQUEST", "expected {\"code\":\"kvl_...\"}");

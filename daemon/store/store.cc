@@ -18,6 +18,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "common/base64.h"
+#include "common/json_flat.h"
 #include "common/units.h"
 #include "daemon/store/encryption.h"
 #include "daemon/store/key_locks.h"
@@ -1393,6 +1394,9 @@ Result<WriteResult> Store::Incr(std::string_view ns, std::string_view key, int64
 Result<WriteResult> Store::Patch(std::string_view ns, std::string_view key, std::string_view patch,
                                  const Condition& condition) {
   using Json = nlohmann::ordered_json;
+  if (json::NestsDeeperThan(patch, json::kMaxTreeDepth)) {
+    return Status::InvalidArgument(json::TooDeep("the patch"));
+  }
   Json p = Json::parse(patch, nullptr, false);
   if (p.is_discarded()) return Status::InvalidArgument("patch is not valid JSON");
   return impl_->Apply(
@@ -1402,6 +1406,9 @@ Result<WriteResult> Store::Patch(std::string_view ns, std::string_view key, std:
         Mutation m;
         m.record.content_type = "application/json";
         if (current != nullptr) {
+          if (json::NestsDeeperThan(current->value, json::kMaxTreeDepth)) {
+            return Status::InvalidArgument(json::TooDeep("the stored value"));
+          }
           doc = Json::parse(current->value, nullptr, false);
           if (doc.is_discarded() || !doc.is_object()) {
             return Status::InvalidArgument("stored value is not a JSON object");

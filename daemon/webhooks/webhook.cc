@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <random>
 
+#include "common/json_flat.h"
+
 namespace kv::daemon::webhooks {
 namespace {
 
@@ -56,7 +58,7 @@ bool IsStringMap(const Json& j) {
 }  // namespace
 
 Result<WebhookFields> ParseFields(std::string_view body) {
-  Json j = Json::parse(body, nullptr, false);
+  Json j = kv::json::ParseTree<Json>(body);
   if (j.is_discarded() || !j.is_object()) return InvalidInput();
   WebhookFields f;
   auto text = [&](const char* name, std::optional<std::string>* out) {
@@ -138,7 +140,7 @@ Json ToJson(const Webhook& w) {
 }
 
 Result<Webhook> FromJson(std::string_view definition) {
-  Json j = Json::parse(definition, nullptr, false);
+  Json j = kv::json::ParseTree<Json>(definition);
   auto bad = [] { return Status::Corruption("stored webhook is damaged"); };
   if (j.is_discarded() || !j.is_object()) return bad();
   Webhook w;

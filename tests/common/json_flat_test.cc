@@ -189,6 +189,22 @@ TEST_CASE("OneLine agrees with nlohmann on mutated values", "[unit]") {
   }
 }
 
+TEST_CASE("NestsDeeperThan counts brackets outside strings", "[unit]") {
+  CHECK_FALSE(NestsDeeperThan("", 0));
+  CHECK_FALSE(NestsDeeperThan("[[1]]", 2));
+  CHECK(NestsDeeperThan("[[1]]", 1));
+  CHECK_FALSE(NestsDeeperThan("[[]][[]][[]]", 2));  // depth, not count
+  CHECK(NestsDeeperThan(R"({"a":{"b":[]}})", 2));
+  CHECK_FALSE(NestsDeeperThan(R"(["[[[[", "\"[[[["])", 1));  // in strings: text
+  CHECK_FALSE(NestsDeeperThan("]]]]][", 1));              // not JSON: a bound all the same
+  const std::string deep = std::string(kMaxTreeDepth + 1, '[') + std::string(kMaxTreeDepth + 1, ']');
+  CHECK(NestsDeeperThan(deep, kMaxTreeDepth));
+  CHECK(ParseTree<nlohmann::json>(deep).is_discarded());
+  CHECK(ParseTree<nlohmann::json>(deep.substr(1, deep.size() - 2)).is_array());
+  CHECK(ParseTree<nlohmann::json>("{nope").is_discarded());
+  CHECK(TooDeep("the patch") == "the patch nests objects and arrays deeper than 512 levels");
+}
+
 TEST_CASE("ParseInt64 takes JSON integers that fit", "[unit]") {
   auto parse = [](const std::string& raw, Kind kind, int64_t* v) {
     Member m;

@@ -122,5 +122,64 @@ TEST_CASE("nasty requests get their status and change nothing", "[e2e]") {
   }
 }
 
+// nlohmann's tree recurses to copy, dump and merge-patch, so one body of
+// a hundred thousand '[' once took kvd down; bodies and stored values that
+// nest deeper than 512 levels are now refused before a tree is built, and
+// such a stored value, written as bytes, reads as a string.
+TEST_CASE("JSON nested a hundred thousand deep is refused, and kvd stays up", "[e2e]") {
+  TempDir dir("kv-deep");
+  KvdProcess kvd;
+  REQUIRE(kvd.Start({"--data-dir", dir.Sub("data"), "--socket", dir.Sub("kvd.sock"), "--listen",
+                     "127.0.0.1:0", "--no-auth", "--max-value-bytes", "4MiB"}));
+  const uint16_t port = kvd.tcp_port();
+  const int n = 100000;
+  const std::string deep_array = std::string(n, '[') + std::string(n, ']');
+  std::string deep_object;
+  for (int i = 0; i < n; ++i) deep_object += "{\"a\":";
+  deep_object += "1" + std::string(n, '}');
+  const std::string json_type = "Content-Type: application/json\r\n";
+  const std::string patch_type = "Content-Type: application/merge-patch+json\r\n";
+
+  auto status_of = [&](const std::string& request) {
+    auto r = Send(port, request);
+    REQUIRE(r);
+    INFO(r->body.substr(0, 300));
+    return std::pair{r->status, r->body.substr(0, 300)};
+  };
+  // Stored as bytes, as any value is: fine.
+  CHECK(status_of(Req("PUT", "/v1/kv/deep", json_type, deep_array)).first == 201);
+  CHECK(status_of(Req("PUT", "/v1/kv/deepo", json_type, deep_object)).first == 201);
+
+  auto [patch_status, patch_body] =
+      status_of(Req("PATCH", "/v1/kv/fresh", patch_type, deep_object));
+  CHECK(patch_status == 400);
+  CHECK(patch_body.find("the merge patch nests objects and arrays deeper than 512 levels") !=
+        std::string::npos);
+  auto [onto_status, onto_body] = status_of(Req("PATCH", "/v1/kv/deepo", patch_type, "{\"b\":1}"));
+  CHECK(onto_status == 409);
+  CHECK(onto_body.find("the stored value nests objects and arrays deeper than 512") !=
+        std::string::npos);
+  auto [set_status, set_body] = status_of(
+      Req("POST", "/invoke/p/set", json_type, "{\"key\":\"k\",\"value\":" + deep_array + "}"));
+  CHECK(set_status == 400);
+  CHECK(set_body.find("deeper than 512 levels") != std::string::npos);
+  CHECK(status_of(Req("POST", "/api/projects/p/kv-import", json_type,
+                      "{\"data\":{\"k\":" + deep_array + "}}"))
+            .first == 400);
+  // A deep stored value reads back, as the string it is to a tree reader.
+  CHECK(status_of(Req("GET", "/invoke/default/get/deep")).first == 200);
+  CHECK(status_of(Req("GET", "/api/projects/default/kv-export")).first == 200);
+  CHECK(status_of(Req("GET", "/v1/keys?values=1&where=a=1")).first == 200);
+
+  CHECK(kvd.Running());
+  // Nothing was written by the refused requests, and the values are intact.
+  auto fresh = Send(port, Req("GET", "/v1/kv/fresh"));
+  REQUIRE(fresh);
+  CHECK(fresh->status == 404);
+  auto kept = Send(port, Req("GET", "/v1/kv/deepo"));
+  REQUIRE(kept);
+  CHECK(kept->body == deep_object);
+}
+
 }  // namespace
 }  // namespace kv::e2e

@@ -421,11 +421,7 @@ Status ImportObject(const std::string& text, Importer& importer) {
       record.value.assign(m.text);
       record.content_type = DefaultContentType(record.value);
     } else {
-      if (m.raw.find_first_of("\r\n") == std::string_view::npos) {
-        record.value.assign(m.raw);
-      } else {
-        record.value = nlohmann::ordered_json::parse(m.raw).dump();
-      }
+      json::OneLine(m.raw, &record.value);  // valid: ScanObject checked it
       record.content_type = "application/json";
     }
     importer.Add(std::move(record), 1);

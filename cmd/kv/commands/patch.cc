@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cmd/kv/commands/commands.h"
+#include "common/json_flat.h"
 
 namespace kv::cli {
 
@@ -15,6 +16,9 @@ Status RunPatch(const PatchOptions& options, Context& ctx) {
     Result<std::string> in = ReadAll(ctx.in());
     if (!in.ok()) return in.status();
     patch = std::move(*in);
+  }
+  if (json::NestsDeeperThan(patch, json::kMaxTreeDepth)) {
+    return Status::InvalidArgument(json::TooDeep("the patch"));
   }
   if (nlohmann::json::parse(patch, nullptr, false).is_discarded()) {
     return Status::InvalidArgument("the patch is not valid JSON");

@@ -205,6 +205,20 @@ TEST_CASE_METHOD(StoreFixture, "patch refuses bad JSON and non-object values", "
   CHECK(store->Get("ns", "list")->value == "[1,2]");
   Set("text", "plain");
   CHECK(store->Patch("ns", "text", R"({"a":1})").status().IsInvalidArgument());
+
+  // Deeper than a tree may go (json::kMaxTreeDepth): refused, nothing written.
+  std::string deep;
+  for (int i = 0; i < 600; ++i) deep += R"({"a":)";
+  deep += "1" + std::string(600, '}');
+  auto deep_patch = store->Patch("ns", "doc", deep);
+  CHECK(deep_patch.status().message() ==
+        "the patch nests objects and arrays deeper than 512 levels");
+  Set("deep", deep);
+  auto onto_deep = store->Patch("ns", "deep", R"({"b":1})");
+  CHECK(onto_deep.status().message() ==
+        "the stored value nests objects and arrays deeper than 512 levels");
+  CHECK(store->Get("ns", "deep")->value == deep);
+  CHECK(store->Get("ns", "doc")->value == R"({"a":1})");
 }
 
 TEST_CASE_METHOD(StoreFixture, "list pages through a prefix in key order", "[rocksdb]") {
