@@ -42,7 +42,9 @@ HttpResponse JsonTextResponse(int status, std::string body) {
   return response;
 }
 
-HttpResponse JsonResponse(int status, const json& body) { return JsonTextResponse(status, Dump(body)); }
+HttpResponse JsonResponse(int status, const json& body) {
+  return JsonTextResponse(status, Dump(body));
+}
 
 HttpResponse WithRoute(HttpResponse response, std::string route) {
   response.route = std::move(route);

@@ -143,7 +143,8 @@ TEST_CASE("OneLine keeps a JSON value's own text, on one line", "[unit]") {
   std::string out;
   REQUIRE(OneLine(R"( {"b": 2.50, "a": [1e3]} )", &out));
   CHECK(out == R"({"b": 2.50, "a": [1e3]})");  // no line break: as it is, trimmed
-  REQUIRE(OneLine("{\n  \"s\": \"a b\\n\\\" c\",\r\n  \"n\": 123456789012345678901234567890\n}\n", &out));
+  REQUIRE(OneLine("{\n  \"s\": \"a b\\n\\\" c\",\r\n  \"n\": 123456789012345678901234567890\n}\n",
+                  &out));
   CHECK(out == R"({"s":"a b\n\" c","n":123456789012345678901234567890})");
   REQUIRE(OneLine("\xEF\xBB\xBF[1, 2]", &out));
   CHECK(out == "[1,2]");
@@ -197,7 +198,8 @@ TEST_CASE("NestsDeeperThan counts brackets outside strings", "[unit]") {
   CHECK(NestsDeeperThan(R"({"a":{"b":[]}})", 2));
   CHECK_FALSE(NestsDeeperThan(R"(["[[[[", "\"[[[["])", 1));  // in strings: text
   CHECK_FALSE(NestsDeeperThan("]]]]][", 1));              // not JSON: a bound all the same
-  const std::string deep = std::string(kMaxTreeDepth + 1, '[') + std::string(kMaxTreeDepth + 1, ']');
+  const std::string deep =
+      std::string(kMaxTreeDepth + 1, '[') + std::string(kMaxTreeDepth + 1, ']');
   CHECK(NestsDeeperThan(deep, kMaxTreeDepth));
   CHECK(ParseTree<nlohmann::json>(deep).is_discarded());
   CHECK(ParseTree<nlohmann::json>(deep.substr(1, deep.size() - 2)).is_array());

@@ -87,8 +87,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (line.find_first_of("\r\n") != std::string::npos) Fail("OneLine left a line break: " + text);
     json back = json::parse(line, nullptr, false);
     if (back.is_discarded() || back != *doc) Fail("OneLine changed the value: " + text);
-    const bool plain = text.find_first_of("\r\n") == std::string::npos && !text.starts_with("\xEF\xBB\xBF");
-    if (plain && text.find(line) == std::string::npos) Fail("OneLine rewrote a one-line text: " + text);
+    const bool plain = text.find_first_of("\r\n") == std::string::npos &&
+                       !text.starts_with("\xEF\xBB\xBF");
+    if (plain && text.find(line) == std::string::npos) {
+      Fail("OneLine rewrote a one-line text: " + text);
+    }
   }
 
   const bool object = doc && doc->is_object();

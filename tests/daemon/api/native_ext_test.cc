@@ -413,12 +413,14 @@ TEST_CASE_METHOD(ApiFixture, "listings and events keep a JSON value's own text",
                  "[rocksdb]") {
   const std::string one_line = R"({"z": 2.50, "a": [1e3, 12345678901234567890123]})";
   const std::string pretty = "{\n  \"z\": 2.50,\n  \"a\": [1e3]\n}\n";
-  const std::string start = std::to_string(BodyJson(Call("GET", "/v1/stats"))["revision"].get<uint64_t>());
+  const std::string start =
+      std::to_string(BodyJson(Call("GET", "/v1/stats"))["revision"].get<uint64_t>());
   Put("j:1", one_line, {{"Content-Type", "application/json"}});
   Put("j:2", pretty, {{"Content-Type", "application/json"}});
 
   HttpResponse list = Call("GET", "/v1/keys?prefix=j:&values=1");
-  CHECK(list.body.find(R"("value":{"z": 2.50, "a": [1e3, 12345678901234567890123]},"encoding":"json")") !=
+  CHECK(list.body.find(
+            R"("value":{"z": 2.50, "a": [1e3, 12345678901234567890123]},"encoding":"json")") !=
         std::string::npos);
   CHECK(list.body.find(R"("value":{"z":2.50,"a":[1e3]},"encoding":"json")") != std::string::npos);
   HttpResponse events = Call("GET", "/v1/watch?prefix=j:&follow=0&since=" + start);
@@ -438,7 +440,8 @@ TEST_CASE_METHOD(ApiFixture, "listings and events keep a JSON value's own text",
   REQUIRE(byte_events.size() == 2);
   CHECK(byte_events[1]["value"] == pretty);
   CHECK(byte_events[1]["encoding"] == "text");
-  auto no_values = RunStream(Call("GET", "/v1/watch?prefix=j:&follow=0&values=0&since=" + start), 100);
+  auto no_values =
+      RunStream(Call("GET", "/v1/watch?prefix=j:&follow=0&values=0&since=" + start), 100);
   REQUIRE(no_values.size() == 2);
   CHECK(!no_values[0].contains("value"));
   CHECK(Call("GET", "/v1/watch?values=all").status == 400);
