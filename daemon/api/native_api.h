@@ -111,7 +111,8 @@
 //                  }],
 //          "next_cursor":"..."|null}
 //     A page may be short, even empty, with a cursor: go on while
-//     next_cursor is not null. where (repeatable, all must hold): PATH is a
+//     next_cursor is not null. With values, a page ends once it holds
+//     store::kListPageValueBytes (4 MiB) of them. where (repeatable, all must hold): PATH is a
 //     dotted path into the JSON value (array elements by index: items.0.id;
 //     empty PATH = the whole value); VALUE is compared as JSON when it
 //     parses (42, true, "x", {"a":1}), else as a string (active). Keys whose

@@ -911,11 +911,13 @@ Result<ListPage> Store::Impl::List(std::string_view ns, const ListOptions& o) co
   const size_t ns_len = ns.size() + 1;
   ListPage page;
   size_t scanned = 0;
+  size_t value_bytes = 0;
   const bool need_value = o.values || o.filter;
   for (it->Seek(seek); it->Valid(); it->Next()) {
     std::string_view dk = ToView(it->key());
     if (!after.empty() && dk == after) continue;
-    if (page.entries.size() == limit || scanned == kMaxListScan) {
+    if (page.entries.size() == limit || scanned == kMaxListScan ||
+        value_bytes >= kListPageValueBytes) {
       // More may follow: hand out the last returned (or scanned) key.
       break;
     }
@@ -929,6 +931,7 @@ Result<ListPage> Store::Impl::List(std::string_view ns, const ListOptions& o) co
     Entry e = ToEntry(dk.substr(ns_len), *r, *size, need_value);
     if (o.filter && !o.filter(e)) continue;
     if (!o.values) e.value.clear();
+    value_bytes += e.value.size();
     page.entries.push_back(std::move(e));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "list failed");

@@ -179,6 +179,10 @@ struct ListOptions {
 inline constexpr size_t kDefaultListLimit = 1000;
 inline constexpr size_t kMaxListLimit = 10000;
 inline constexpr size_t kMaxListScan = 100000;
+// A page with values ends once it holds this many bytes of them (it may go
+// over by its last value), so that listing a namespace of large values
+// holds one page of them in memory, not `limit` of them.
+inline constexpr size_t kListPageValueBytes = 4 << 20;
 
 struct ListPage {
   std::vector<Entry> entries;

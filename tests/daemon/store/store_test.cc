@@ -273,6 +273,44 @@ TEST_CASE_METHOD(StoreFixture, "list with values, default limit and bad argument
   CHECK(store->List("ns", o)->entries.empty());
 }
 
+TEST_CASE_METHOD(StoreFixture, "a page of values holds a bounded number of bytes",
+                 "[rocksdb]") {
+  // 12 values of 1 MiB: a page with values stops once it holds
+  // kListPageValueBytes (4 MiB) of them, whatever the limit; without values
+  // the limit alone counts.
+  const std::string mib(1 << 20, 'v');
+  for (int i = 0; i < 12; ++i) Set("big:" + std::to_string(100 + i), mib + std::to_string(i));
+  ListOptions o;
+  o.prefix = "big:";
+  o.values = true;
+  std::vector<std::string> seen;
+  int pages = 0;
+  do {
+    auto page = store->List("ns", o);
+    REQUIRE(page.ok());
+    size_t bytes = 0;
+    for (const auto& e : page->entries) {
+      CHECK(e.value == mib + std::to_string(std::stoi(e.key.substr(4)) - 100));
+      bytes += e.value.size();
+      seen.push_back(e.key);
+    }
+    CHECK(bytes < kListPageValueBytes + mib.size() + 8);
+    o.cursor = page->next_cursor;
+    ++pages;
+  } while (!o.cursor.empty() && pages < 20);
+  CHECK(pages == 3);
+  REQUIRE(seen.size() == 12);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+
+  o.values = false;
+  o.cursor.clear();
+  auto keys_only = store->List("ns", o);
+  REQUIRE(keys_only.ok());
+  CHECK(keys_only->entries.size() == 12);
+  CHECK(keys_only->next_cursor.empty());
+}
+
 TEST_CASE_METHOD(StoreFixture, "list filters in the store", "[rocksdb]") {
   Set("u1", R"({"role":"admin"})");
   Set("u2", R"({"role":"user"})");
