@@ -121,6 +121,7 @@ Result<std::unique_ptr<Backend>> OpenBackend(const ConnectOptions& o) {
   DaemonBackendOptions d;
   d.scope = o.scope;
   d.token = o.token;
+  d.watch_reconnect_ms = o.timeout_ms;
   const std::string& url = o.url;
 
   if (url.empty()) {  // the local kvd, started when needed

@@ -1,11 +1,16 @@
 #include "client/daemon_backend.h"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
 #include "common/json_flat.h"
+#include "common/units.h"
 #include "common/utf8.h"
 
 namespace kv::client {
@@ -359,47 +364,46 @@ class DaemonBackend final : public Backend {
 
   Status Watch(const WatchRequest& q, const std::function<bool(const Event&)>& on_event) override {
     if (!opt_.caps.watch) return NotSupported(opt_.name, "watch");
-    std::string target = Base() + "/v1/watch?prefix=" + PercentEncode(q.prefix);
-    if (q.since) target += "&since=" + std::to_string(*q.since);
-    if (!q.follow) target += "&follow=0";
-    target += "&values=bytes";
-    std::string pending;
-    Status stream_error;
-    auto r = http_->Stream(NewCall("GET", target), [&](std::string_view data) {
-      pending.append(data);
-      size_t start = 0;
-      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
-        Json j = ParseJson(std::string_view(pending).substr(start, nl - start));
-        if (!j.is_object()) continue;
-        if (j.contains("error")) {  // the server ended the stream with an error
-          HttpReply fake;
-          fake.status = static_cast<int>(JsonU64(j, "status"));
-          fake.body = j.dump();
-          stream_error = StatusFromReply(fake, "watch");
-          return false;
-        }
-        Event e;
-        e.revision = JsonU64(j, "revision");
-        e.type = JsonStr(j, "type");
-        e.key = DecodeKey(j);
-        e.ns = JsonStr(j, "namespace");
-        e.app = JsonStr(j, "app");
-        e.time_ms = JsonI64(j, "time_ms", 0);
-        e.size = JsonU64(j, "size");
-        e.content_type = JsonStr(j, "content_type");
-        e.expire_at_ms = JsonI64(j, "expire_at_ms", 0);
-        e.value = DecodeValue(j);
-        if (!on_event(e)) {
-          pending.clear();
-          return false;
-        }
+    // Where the next stream starts: after the last revision delivered, or
+    // after the revision the first stream started at (its KV-Revision).
+    std::optional<uint64_t> since = q.since;
+    int64_t waited_ms = 0;  // without a stream, since the last one ended
+    int64_t pause_ms = 50;
+    for (;;) {
+      std::string target = Base() + "/v1/watch?prefix=" + PercentEncode(q.prefix);
+      if (since) target += "&since=" + std::to_string(*since);
+      if (!q.follow) target += "&follow=0";
+      target += "&values=bytes";
+      bool stopped = false;
+      Status stream_error;
+      auto r = http_->Stream(NewCall("GET", target), [&](std::string_view data) {
+        return ReadWatchLines(data, &since, on_event, &stopped, &stream_error);
+      });
+      watch_pending_.clear();
+      if (stopped || !stream_error.ok()) return stream_error;
+      if (r.ok() && r->status != 200) return StatusFromReply(*r, "watch");
+      if (r.ok()) {
+        if (!q.follow) return Status::Ok();  // the replay is over
+        if (!since) since = static_cast<uint64_t>(HeaderI64(*r, "KV-Revision", 0));
+        waited_ms = 0;  // a stream ran: a new outage starts
+        pause_ms = 50;
+      } else if (r.status().code() != Status::Code::kUnavailable || !q.follow || Interrupted()) {
+        return r.status();
       }
-      pending.erase(0, start);
-      return true;
-    });
-    if (!r.ok()) return r.status();
-    if (r->status != 200) return StatusFromReply(*r, "watch");
-    return stream_error;
+      // kvd ended the stream (it is stopping) or could not be reached: try
+      // again, resuming after `since`, until it has been gone too long.
+      if (waited_ms >= opt_.watch_reconnect_ms) {
+        const std::string who = opt_.name == "local" ? "the local kvd" : opt_.name;
+        std::string resume =
+            since ? ": resume with kv watch --since " + std::to_string(*since) : "";
+        return Status::Unavailable(who + " went away and did not come back within " +
+                                   FormatDurationMs(opt_.watch_reconnect_ms) + resume);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
+      waited_ms += pause_ms;
+      pause_ms = std::min<int64_t>(pause_ms * 2, 1000);
+      if (Interrupted()) return Status::Unavailable("interrupted");
+    }
   }
 
   Result<TokenInfo> CreateToken(std::string_view tenant) override {
@@ -505,6 +509,45 @@ class DaemonBackend final : public Backend {
   }
 
  private:
+  // Splits a watch stream into lines and delivers its events; false ends
+  // the stream (the caller stopped: *stopped; or kvd sent an error line).
+  bool ReadWatchLines(std::string_view data, std::optional<uint64_t>* since,
+                      const std::function<bool(const Event&)>& on_event, bool* stopped,
+                      Status* stream_error) {
+    std::string& pending = watch_pending_;
+    pending.append(data);
+    size_t start = 0;
+    for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      Json j = ParseJson(std::string_view(pending).substr(start, nl - start));
+      if (!j.is_object()) continue;
+      if (j.contains("error")) {  // the server ended the stream with an error
+        HttpReply fake;
+        fake.status = static_cast<int>(JsonU64(j, "status"));
+        fake.body = j.dump();
+        *stream_error = StatusFromReply(fake, "watch");
+        return false;
+      }
+      Event e;
+      e.revision = JsonU64(j, "revision");
+      e.type = JsonStr(j, "type");
+      e.key = DecodeKey(j);
+      e.ns = JsonStr(j, "namespace");
+      e.app = JsonStr(j, "app");
+      e.time_ms = JsonI64(j, "time_ms", 0);
+      e.size = JsonU64(j, "size");
+      e.content_type = JsonStr(j, "content_type");
+      e.expire_at_ms = JsonI64(j, "expire_at_ms", 0);
+      e.value = DecodeValue(j);
+      *since = e.revision;
+      if (!on_event(e)) {
+        *stopped = true;
+        return false;
+      }
+    }
+    pending.erase(0, start);
+    return true;
+  }
+
   // The JSON body of a webhook add or update; InvalidArgument when the
   // headers or payload given are not JSON objects.
   static Result<std::string> WebhookBody(const WebhookSpec& spec) {
@@ -609,6 +652,7 @@ class DaemonBackend final : public Backend {
 
   std::unique_ptr<HttpClient> http_;
   DaemonBackendOptions opt_;
+  std::string watch_pending_;  // a watch stream's incomplete last line
   std::string batch_body_;  // SetMany's request body, kept for the next batch
 };
 

@@ -22,6 +22,10 @@ struct DaemonBackendOptions {
   std::string token;           // sent as Bearer when not empty
   Capabilities caps = KvdCapabilities();
   Scope scope;
+  // A following watch whose stream ends (kvd stopping or restarting, the
+  // connection broken) reconnects and resumes after the last revision it
+  // saw, for up to this long without a stream before it gives up.
+  int64_t watch_reconnect_ms = 10'000;
 };
 
 std::unique_ptr<Backend> NewDaemonBackend(std::unique_ptr<HttpClient> http,

@@ -361,8 +361,9 @@ class FdHttpClient final : public HttpClient {
         if (ec == http::error::need_buffer) ec = {};
         if (ec) {
           Close();
-          if (streaming && (ec == net::error::eof || ec == http::error::partial_message)) {
-            return reply;  // the server ended the stream
+          if (streaming && (ec == net::error::eof || ec == http::error::partial_message ||
+                            ec == net::error::connection_reset)) {
+            return reply;  // the server ended the stream (or went away)
           }
           return FromBeast(ec, "reading the answer");
         }

@@ -44,8 +44,10 @@ class HttpClient {
   virtual Result<HttpReply> Send(const HttpCall& call) = 0;
   // Sends the call; on a 2xx reply passes the body to on_data as it arrives
   // (no timeout while waiting for data) until the body ends or on_data
-  // returns false, and returns the reply without its body. On another status
-  // the reply's body is read whole and returned, and on_data is not called.
+  // returns false, and returns the reply without its body; also when the
+  // connection ends or breaks once the body has begun (the server ended the
+  // stream). On another status the reply's body is read whole and returned,
+  // and on_data is not called.
   virtual Result<HttpReply> Stream(const HttpCall& call,
                                    const std::function<bool(std::string_view)>& on_data) = 0;
   // "unix:/path" or "127.0.0.1:7379", for messages.

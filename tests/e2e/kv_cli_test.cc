@@ -203,7 +203,9 @@ KvResult RunProcess(const std::vector<std::string>& argv_s, const std::vector<st
 // A long-running kv (watch): its stdout is read line by line.
 class BackgroundKv {
  public:
-  BackgroundKv(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  // stderr goes to `stderr_path` (a file the test reads afterwards).
+  BackgroundKv(const std::vector<std::string>& args, const std::vector<std::string>& env,
+               const std::string& stderr_path = "/dev/null") {
     int out_pipe[2];
     REQUIRE(::pipe2(out_pipe, O_CLOEXEC) == 0);
     std::vector<std::string> a = {KV_PATH};
@@ -218,16 +220,33 @@ class BackgroundKv {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
     REQUIRE(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data()) == 0);
     posix_spawn_file_actions_destroy(&actions);
     ::close(out_pipe[1]);
     fd_ = out_pipe[0];
   }
   ~BackgroundKv() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
     ::close(fd_);
+  }
+
+  // kv's exit code once it has exited; nullopt if it still runs after `timeout`.
+  std::optional<int> Wait(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
   }
 
   // The next line, without its newline; nullopt after `timeout`.
@@ -931,6 +950,55 @@ TEST_CASE("kv watch: events arrive as they happen", "[e2e]") {
   e = json::parse(*line);
   CHECK(e["type"] == "update");
   CHECK(e["expire_at_ms"].is_number());
+}
+
+// etcdctl's watch outlives a restart of its server; so does kv's: it
+// resumes after the last revision it printed, missing and repeating nothing,
+// and gives up with exit 4 and where to resume once kvd stays away.
+TEST_CASE("kv watch: resumes across kvd restarts / gives up when kvd stays away", "[e2e]") {
+  KvWorld w;
+  const std::string err_path = w.dir().Sub("watch-stderr.txt");
+  BackgroundKv watch({"watch", "--timeout", "8s", "-o", "json", "r:"}, w.Env(), err_path);
+  std::this_thread::sleep_for(300ms);  // let it subscribe
+  auto restart = [&] {
+    REQUIRE(w.kvd().Start({"--data-dir", w.dir().Sub("kvd-data"), "--socket", w.socket(),
+                           "--listen", "127.0.0.1:0"}));
+  };
+  auto next_key = [&]() -> std::pair<std::string, uint64_t> {
+    std::optional<std::string> line = watch.ReadLine(15s);
+    REQUIRE(line.has_value());
+    json e = json::parse(*line);
+    return {e["key"], e["revision"]};
+  };
+
+  w.Ok({"set", "r:1", "a"});
+  auto [k1, rev1] = next_key();
+  CHECK(k1 == "r:1");
+  w.kvd().Stop();  // SIGTERM: kvd ends its watch streams and exits
+  restart();
+  w.Ok({"set", "r:2", "b"});  // most likely before the watch is back: replayed
+  w.Ok({"set", "r:3", "c"});
+  auto [k2, rev2] = next_key();
+  auto [k3, rev3] = next_key();
+  CHECK(k2 == "r:2");
+  CHECK(k3 == "r:3");
+  CHECK(rev1 < rev2);
+  CHECK(rev2 < rev3);
+
+  w.kvd().Kill();  // SIGKILL: the connection just breaks
+  restart();
+  w.Ok({"set", "r:4", "d"});
+  auto [k4, rev4] = next_key();
+  CHECK(k4 == "r:4");
+
+  w.kvd().Stop();  // and now kvd stays away
+  std::optional<int> code = watch.Wait(30s);
+  REQUIRE(code.has_value());
+  CHECK(*code == 4);
+  std::string err = ReadWholeFile(err_path);
+  CHECK(err == "kv: the local kvd went away and did not come back within 8s: resume with kv "
+               "watch --since " + std::to_string(rev4) + "\n");
+  CHECK_FALSE(watch.ReadLine(100ms).has_value());  // nothing repeated
 }
 
 TEST_CASE("kv token and KV_URL over TCP with a token - KV_URL over the Unix socket", "[e2e]") {

@@ -46,6 +46,8 @@ void AddWatchCommand(CLI::App& app, Context& ctx) {
       "  {\"revision\",\"type\":\"create|update|delete|expire\",\"key\",\"namespace\",\"app\","
       "\"time_ms\",\"size\",\n"
       "   \"content_type\",\"expire_at_ms\":N|null[,\"value\",\"encoding\":\"json|text|base64\"]}\n"
+      "When kvd stops or restarts, the watch resumes after the last change it printed; once\n"
+      "kvd has been gone for --timeout (10s) it exits 4, saying the --since to resume with.\n"
       "Exit 5 when --since is older than the events the backend keeps.");
   OnRun(cmd, ctx, [opts, &ctx] { return RunWatch(*opts, ctx); });
 }
