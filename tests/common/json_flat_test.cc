@@ -95,6 +95,24 @@ TEST_CASE("ScanObject refuses what is not one JSON object, with a reason", "[uni
   }
 }
 
+// `text` after one to three random edits (replace, insert or erase a byte
+// that JSON's grammar cares about, or a stray UTF-8 one).
+std::string Mutated(std::string text, std::mt19937& rng) {
+  static const std::string alphabet =
+      "{}[]\":,\\u0123456789.eE+-tfnrl \t\nabcdx\x80\xC3\xA9\xFF\xED";
+  const int edits = 1 + static_cast<int>(rng() % 3);
+  for (int e = 0; e < edits && !text.empty(); ++e) {
+    const size_t at = rng() % text.size();
+    const char c = alphabet[rng() % alphabet.size()];
+    switch (rng() % 3) {
+      case 0: text[at] = c; break;
+      case 1: text.insert(text.begin() + static_cast<long>(at), c); break;
+      default: text.erase(at, 1);
+    }
+  }
+  return text;
+}
+
 TEST_CASE("ScanObject accepts what a full parser accepts", "[unit]") {
   const char* good[] = {
       "{}", " \t\r\n{ } \n", "\xEF\xBB\xBF{\"bom\":1}", "{\"a\":0}", "{\"a\":-0.0E+10}",
@@ -121,21 +139,9 @@ TEST_CASE("ScanObject agrees with nlohmann on mutated objects", "[unit]") {
       R"({"key":"k","value":{"nested":[1,2.5,-3e2,true,false,null,"s\n"]},"ttl_ms":1000})",
       R"({"key":"\u00e9\ud83d\ude00","value":"x","encoding":"text","if_absent":true})",
   };
-  const std::string alphabet = "{}[]\":,\\u0123456789.eE+-tfnrl \t\nabcdx\x80\xC3\xA9\xFF\xED";
   std::mt19937 rng(7);
   for (int round = 0; round < 20000; ++round) {
-    std::string text = seeds[rng() % std::size(seeds)];
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits && !text.empty(); ++e) {
-      const size_t at = rng() % text.size();
-      const char c = alphabet[rng() % alphabet.size()];
-      switch (rng() % 3) {
-        case 0: text[at] = c; break;
-        case 1: text.insert(text.begin() + static_cast<long>(at), c); break;
-        default: text.erase(at, 1);
-      }
-    }
-    CheckAgainstNlohmann(text);
+    CheckAgainstNlohmann(Mutated(seeds[rng() % std::size(seeds)], rng));
   }
 }
 
@@ -166,20 +172,9 @@ TEST_CASE("OneLine agrees with nlohmann on mutated values", "[unit]") {
       "[1, 2.5, -3e2, true, false, null, \"s\\n\", {\"k\": {}}]",
       "  \"\\u00e9\\ud83d\\ude00\"\r\n",
   };
-  const std::string alphabet = "{}[]\":,\\u0123456789.eE+-tfnrl \t\nabcdx\x80\xC3\xA9\xFF";
   std::mt19937 rng(11);
   for (int round = 0; round < 20000; ++round) {
-    std::string text = seeds[rng() % std::size(seeds)];
-    const int edits = 1 + static_cast<int>(rng() % 3);
-    for (int e = 0; e < edits && !text.empty(); ++e) {
-      const size_t at = rng() % text.size();
-      const char c = alphabet[rng() % alphabet.size()];
-      switch (rng() % 3) {
-        case 0: text[at] = c; break;
-        case 1: text.insert(text.begin() + static_cast<long>(at), c); break;
-        default: text.erase(at, 1);
-      }
-    }
+    const std::string text = Mutated(seeds[rng() % std::size(seeds)], rng);
     auto doc = nlohmann::json::parse(text, nullptr, false);
     std::string out;
     INFO("text: " << text);
