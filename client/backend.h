@@ -242,6 +242,15 @@ class Backend {
   virtual Result<std::vector<TokenInfo>> ListTokens() = 0;
   virtual Status RevokeToken(std::string_view id) = 0;
 
+  // Has kvd write a consistent copy of everything it holds (every tenant's
+  // namespaces, the event log, webhooks, tokens) into `dir`, an absolute path
+  // on kvd's machine that must not exist yet: a data directory another kvd
+  // can be started on. Only a kvd, over its Unix socket.
+  virtual Status Backup(std::string_view dir) {
+    (void)dir;
+    return NotSupported(Name(), "backups");
+  }
+
   // A login code for kvd's admin panel (/ui), for the caller's tenant. Only a
   // kvd has the panel; the others return Unsupported.
   virtual Result<UiLogin> CreateUiLogin() { return NotSupported(Name(), "the admin panel (kv ui)"); }

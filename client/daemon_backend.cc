@@ -453,6 +453,17 @@ class DaemonBackend final : public Backend {
     return Status::Ok();
   }
 
+  Status Backup(std::string_view dir) override {
+    if (!opt_.caps.tokens) return NotSupported(opt_.name, "backups");
+    HttpCall call = NewCall("POST", Base() + "/v1/admin/backup");
+    call.headers.emplace_back("Content-Type", "application/json");
+    call.body = Json{{"dir", dir}}.dump();
+    auto r = http_->Send(call);
+    if (!r.ok()) return r.status();
+    if (r->status != 201 && r->status != 200) return StatusFromReply(*r, "backup");
+    return Status::Ok();
+  }
+
   Result<WebhookInfo> AddWebhook(const WebhookSpec& spec) override {
     if (!opt_.caps.webhooks) return NotSupported(opt_.name, "webhooks");
     Result<std::string> body = WebhookBody(spec);

@@ -1,8 +1,13 @@
 #include "daemon/api/native_api.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -481,6 +486,7 @@ HttpResponse NativeApi::Handle(const HttpRequest& request, std::string_view rest
   if (rest.substr(0, 14) == "/admin/tokens/" || rest == "/admin/tokens") {
     return Tokens(request, rest, caller);
   }
+  if (rest == "/admin/backup") return WithRoute(Backup(request, caller), "/admin/backup");
 
   auto with_ns = [&](auto&& fn) -> HttpResponse {
     Result<NamespaceRef> ns = NamespaceFromRequest(request, caller.tenant);
@@ -1020,6 +1026,37 @@ HttpResponse NativeApi::Watch(const HttpRequest& request, const NamespaceRef& ns
     }
   };
   return response;
+}
+
+HttpResponse NativeApi::Backup(const HttpRequest& request, const Caller& caller) {
+  if (!caller.admin) {
+    return ErrorResponse(403, "FORBIDDEN", "backups are only available over kvd's Unix socket");
+  }
+  if (request.method != "POST") return MethodNotAllowed(request, "POST", "/admin/backup");
+  json doc = kv::json::ParseTree<json>(request.body);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("dir") || !doc["dir"].is_string()) {
+    return BadRequest("the body must be {\"dir\": \"/absolute/path\"}");
+  }
+  const std::string dir = doc["dir"];
+  if (dir.empty() || dir.front() != '/') {
+    return BadRequest("the backup directory must be an absolute path, not '" + dir + "'");
+  }
+  // kvd makes the directory itself, so that it never writes into one that
+  // holds something already.
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    const int err = errno;
+    if (err == EEXIST) return BadRequest(dir + " exists: back up into a new directory");
+    if (err == ENOENT) return BadRequest("the parent directory of " + dir + " does not exist");
+    return ErrorFromStatus(Status::IOError("cannot create " + dir + ": " + std::strerror(err)));
+  }
+  Status s = store_.Backup(dir + "/db");
+  if (s.ok()) s = tokens_.SaveCopy(dir + "/tokens.json");
+  if (!s.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return ErrorFromStatus(s);
+  }
+  return JsonResponse(201, {{"dir", dir}});
 }
 
 HttpResponse NativeApi::Tokens(const HttpRequest& request, std::string_view rest,

@@ -169,6 +169,16 @@
 //   DELETE /v1/admin/tokens/{id}
 //     204; 404 when no such token. The token stops working at once.
 //
+// BACKUP (Unix socket only; over TCP 403 FORBIDDEN)
+//   POST /v1/admin/backup  {"dir":"/absolute/new/dir"}
+//     kvd creates DIR (mode 0700; its parent must exist) and writes into it
+//     a data directory another kvd can be started on (--data-dir DIR): a
+//     consistent copy of the database as of one moment (every tenant's
+//     namespaces, TTLs, the event log, webhooks and their progress) in
+//     DIR/db, and the tokens in DIR/tokens.json. Writes go on meanwhile.
+//     201 {"dir":"..."}. 400: a relative or existing DIR, or a missing
+//     parent; 507/500 when it could not be written (nothing is left).
+//
 // Any other path under /v1: 404 NOT_FOUND; a known path with another method:
 // 405 METHOD_NOT_ALLOWED with an Allow header.
 //
@@ -220,6 +230,7 @@ class NativeApi : public RouteTable {
   HttpResponse Watch(const HttpRequest& request, const NamespaceRef& ns);
 
   HttpResponse Tokens(const HttpRequest& request, std::string_view rest, const Caller& caller);
+  HttpResponse Backup(const HttpRequest& request, const Caller& caller);
 
   store::Store& store_;
   auth::TokenStore& tokens_;

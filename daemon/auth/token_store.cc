@@ -144,7 +144,7 @@ Result<std::unique_ptr<TokenStore>> TokenStore::Open(std::string path) {
   return store;
 }
 
-Status TokenStore::Save(const std::vector<Stored>& tokens) const {
+Status TokenStore::Save(const std::vector<Stored>& tokens, const std::string& path) const {
   json list = json::array();
   for (const Stored& s : tokens) {
     list.push_back({{"id", s.info.id},
@@ -155,10 +155,10 @@ Status TokenStore::Save(const std::vector<Stored>& tokens) const {
   json doc = {{"version", kFileVersion}, {"tokens", std::move(list)}};
   std::string text = doc.dump(2) + "\n";
 
-  std::string dir = ParentDir(path_);
+  std::string dir = ParentDir(path);
   if (Status s = MakeDirs(dir); !s.ok()) return s;
   static std::atomic<uint64_t> counter{0};
-  std::string tmp = path_ + ".tmp." + std::to_string(::getpid()) + "." +
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
                     std::to_string(counter.fetch_add(1));
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IOError("cannot create " + tmp + ": " + std::strerror(errno));
@@ -172,8 +172,8 @@ Status TokenStore::Save(const std::vector<Stored>& tokens) const {
   if (::close(fd) != 0 && status.ok()) {
     status = Status::IOError("cannot close " + tmp + ": " + std::strerror(errno));
   }
-  if (status.ok() && ::rename(tmp.c_str(), path_.c_str()) != 0) {
-    status = Status::IOError("cannot rename " + tmp + " to " + path_ + ": " +
+  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    status = Status::IOError("cannot rename " + tmp + " to " + path + ": " +
                              std::strerror(errno));
   }
   if (!status.ok()) {
@@ -187,6 +187,16 @@ Status TokenStore::Save(const std::vector<Stored>& tokens) const {
     ::close(dir_fd);
   }
   return Status::Ok();
+}
+
+Status TokenStore::SaveCopy(const std::string& path) {
+  std::lock_guard<std::mutex> write_lock(write_mu_);
+  std::vector<Stored> tokens;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    tokens = tokens_;
+  }
+  return Save(tokens, path);
 }
 
 Result<NewToken> TokenStore::Create(std::string_view tenant) {
@@ -209,7 +219,7 @@ Result<NewToken> TokenStore::Create(std::string_view tenant) {
     next = tokens_;
   }
   next.push_back(Stored{out.info, Sha256(out.token)});
-  if (Status s = Save(next); !s.ok()) return s;
+  if (Status s = Save(next, path_); !s.ok()) return s;
   {
     std::unique_lock<std::shared_mutex> lock(mu_);
     tokens_ = std::move(next);
@@ -240,7 +250,7 @@ Status TokenStore::Revoke(std::string_view id) {
     }
   }
   if (!found) return Status::NotFound("no token with id '" + std::string(id) + "'");
-  if (Status s = Save(next); !s.ok()) return s;
+  if (Status s = Save(next, path_); !s.ok()) return s;
   std::unique_lock<std::shared_mutex> lock(mu_);
   tokens_ = std::move(next);
   return Status::Ok();

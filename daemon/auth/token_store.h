@@ -72,6 +72,10 @@ class TokenStore {
 
   const std::string& path() const { return path_; }
 
+  // Writes the token list, as it is now, to `path` as well (a backup of the
+  // data directory), atomically, mode 0600. IOError: it could not be written.
+  Status SaveCopy(const std::string& path);
+
  private:
   struct Stored {
     TokenInfo info;
@@ -79,8 +83,8 @@ class TokenStore {
   };
 
   explicit TokenStore(std::string path) : path_(std::move(path)) {}
-  // REQUIRES: write_mu_ held. Writes `tokens` to path_ atomically.
-  Status Save(const std::vector<Stored>& tokens) const;
+  // REQUIRES: write_mu_ held. Writes `tokens` to `path` atomically.
+  Status Save(const std::vector<Stored>& tokens, const std::string& path) const;
 
   const std::string path_;
   std::mutex write_mu_;                // serializes Create/Revoke and the file

@@ -15,6 +15,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include "common/base64.h"
@@ -185,6 +186,7 @@ class Store::Impl {
   Result<std::vector<Event>> ReadEvents(uint64_t after, size_t limit) const;
   Result<uint64_t> ExpireDue();
   Status CompactAll();
+  Status Backup(const std::string& dir);
   // Writes RocksDB's buffered log records to the file, when the caller
   // flushes (StoreOptions::caller_flushes_wal); otherwise every write did.
   Status FlushWal() const;
@@ -1292,6 +1294,22 @@ Status Store::Impl::SaveWebhookProgress(std::string_view ns, std::string_view id
   return FlushWal();  // the dispatcher's own write: no response follows it
 }
 
+Status Store::Impl::Backup(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    return Status::InvalidArgument(dir + " exists: back up into a new directory");
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_, &raw);
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  if (s.ok()) s = checkpoint->CreateCheckpoint(dir);  // flushes the memtables first
+  if (!s.ok()) {
+    std::filesystem::remove_all(dir, ec);
+    return Status::IOError("cannot back up into " + dir + ": " + s.ToString());
+  }
+  return Status::Ok();
+}
+
 Status Store::Impl::CompactAll() {
   rocksdb::FlushOptions fo;
   fo.wait = true;
@@ -1500,6 +1518,7 @@ Status Store::SaveWebhookProgress(std::string_view ns, std::string_view id,
   return impl_->SaveWebhookProgress(ns, id, progress);
 }
 Status Store::CompactAll() { return impl_->CompactAll(); }
+Status Store::Backup(const std::string& dir) { return impl_->Backup(dir); }
 Store::Counters Store::GetCounters() const { return impl_->GetCounters(); }
 const StoreOptions& Store::options() const { return impl_->options(); }
 

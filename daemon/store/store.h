@@ -317,6 +317,16 @@ class Store {
   // Flushes memtables and compacts every family fully (drops expired data).
   Status CompactAll();
 
+  // Writes a consistent copy of the whole database (every namespace, the
+  // event log, webhooks, revisions) into `dir`, which must not exist yet;
+  // its parent must. The copy is a database Open() takes as it is, with the
+  // same encryption key: RocksDB's checkpoint, whose table files are hard
+  // links when `dir` is on the same filesystem (taking no room until the
+  // originals are compacted away) and copies otherwise. Writes go on
+  // meanwhile. InvalidArgument: `dir` exists. IOError: it could not be
+  // written (what was written of it is removed).
+  Status Backup(const std::string& dir);
+
   struct Counters {
     uint64_t expired_total = 0;    // keys whose expiry was settled since Open
     uint64_t wal_syncs_total = 0;  // fsyncs of the write-ahead log since Open

@@ -1001,6 +1001,52 @@ TEST_CASE("kv watch: resumes across kvd restarts / gives up when kvd stays away"
   CHECK_FALSE(watch.ReadLine(100ms).has_value());  // nothing repeated
 }
 
+// etcdctl snapshot save's counterpart: a copy of everything, taken while
+// kvd serves, that a second kvd starts on as it is.
+TEST_CASE("kv daemon backup: a data directory another kvd starts on", "[e2e]") {
+  KvWorld w;
+  w.Ok({"set", "plain", "one"});
+  w.Ok({"set", "ttl", "two", "--ttl", "1h"});
+  w.Ok({"-n", "shop", "set", "cart", R"({"items": [1, 2.50]})"});
+  w.Ok({"set", "gone-later", "x"});
+  std::string token = w.Ok({"token", "create", "acme"});
+  token.pop_back();
+  w.Ok({"set", "acme-key", "theirs"}, "", {"KV_URL=" + w.tcp_url(), "KV_TOKEN=" + token});
+
+  const std::string backup = w.dir().Sub("backup");
+  KvResult made = w.Kv({"daemon", "backup", backup});
+  INFO(made.err);
+  REQUIRE(made.code == 0);
+  CHECK(made.err == "kv: backed up kvd to " + backup + " (start a kvd on it with: kvd --data-dir " +
+                        backup + ")\n");
+  w.Ok({"del", "gone-later"});  // after the backup: not in it
+  w.Ok({"set", "after", "y"});
+
+  KvResult again = w.Kv({"daemon", "backup", backup});
+  CHECK(again.code == 2);
+  CHECK(again.err == "kv: " + backup + " exists: back up into a new directory\n");
+  CHECK(w.Kv({"daemon", "backup", w.dir().Sub("no/parent")}).code == 2);
+  CHECK(w.Kv({"--url", w.tcp_url(), "daemon", "backup", w.dir().Sub("b2")}).code == 2);
+
+  KvdProcess restored{KVD_PATH};
+  const std::string socket = w.dir().Sub("restored.sock");
+  REQUIRE(restored.Start({"--data-dir", backup, "--socket", socket, "--listen", "127.0.0.1:0"}));
+  const std::vector<std::string> at_copy = {"KV_SOCKET=" + socket};
+  CHECK(w.Ok({"get", "plain"}, "", at_copy) == "one");
+  CHECK(w.Ok({"get", "gone-later"}, "", at_copy) == "x");
+  CHECK(w.Kv({"get", "after"}, "", at_copy).code == 1);
+  CHECK(w.Ok({"-n", "shop", "get", "cart"}, "", at_copy) == R"({"items": [1, 2.50]})");
+  json ttl = json::parse(w.Ok({"meta", "ttl", "-o", "json"}, "", at_copy));
+  CHECK(ttl["ttl_ms"].get<int64_t>() > 3'500'000);
+  // The tokens came along: acme reaches its key on the copy, over TCP.
+  const std::string copy_url = "http://127.0.0.1:" + std::to_string(restored.tcp_port());
+  CHECK(w.Ok({"get", "acme-key"}, "", {"KV_URL=" + copy_url, "KV_TOKEN=" + token}) == "theirs");
+  // And the event log: a watch on the copy replays what happened before.
+  std::string events = w.Ok({"watch", "--since", "0", "--no-follow", "-o", "json"}, "", at_copy);
+  CHECK(events.find(R"("key":"gone-later")") != std::string::npos);
+  CHECK(events.find(R"("key":"after")") == std::string::npos);
+}
+
 TEST_CASE("kv token and KV_URL over TCP with a token - KV_URL over the Unix socket", "[e2e]") {
   KvWorld w;
   w.Ok({"set", "shared", "local tenant"});

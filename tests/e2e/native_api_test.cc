@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -259,6 +260,11 @@ TEST_CASE("TCP needs a valid Bearer token: 401 with WWW-Authenticate", "[e2e]") 
   Reply forbidden = Client::Tcp(kvd.tcp_base(), other).Call("POST", "/v1/admin/tokens", R"({"tenant":"x"})");
   CHECK(forbidden.status == 403);
   CHECK(forbidden.ErrorCode() == "FORBIDDEN");
+  const std::string backup = dir.Sub("tcp-backup");
+  Reply no_backup = Client::Tcp(kvd.tcp_base(), other)
+                        .Call("POST", "/v1/admin/backup", Json{{"dir", backup}}.dump());
+  CHECK(no_backup.status == 403);
+  CHECK_FALSE(std::filesystem::exists(backup));
 }
 
 TEST_CASE("tenants are isolated: another tenant's key is simply not there", "[e2e]") {

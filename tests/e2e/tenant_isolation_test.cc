@@ -199,6 +199,7 @@ std::vector<Probe> ReadProbes(const AlphaData& a) {
       // Refused whatever exists (administration is the Unix socket's): no oracle.
       {"GET", v + "/namespaces?all=1", "", {}, Status(403)},
       {"GET", v + "/admin/tokens", "", {}, Status(403)},
+      {"POST", v + "/admin/backup", R"({"dir":"/tmp/kv-isolation-backup"})", {}, Status(403)},
     });
   }
   p.insert(p.end(), {

@@ -189,6 +189,7 @@ Status RunWebhookRemove(const WebhookOptions& options, Context& ctx);
 struct DaemonOptions {
   size_t lines = 50;    // logs: the last N lines; 0: all
   bool follow = false;  // logs: keep printing what is appended
+  std::string dir;      // backup: the new directory
 };
 void AddDaemonCommand(CLI::App& app, Context& ctx);
 Status RunDaemonStart(const DaemonOptions& options, Context& ctx);
@@ -196,6 +197,7 @@ Status RunDaemonStop(const DaemonOptions& options, Context& ctx);
 Status RunDaemonStatus(const DaemonOptions& options, Context& ctx);
 Status RunDaemonRestart(const DaemonOptions& options, Context& ctx);
 Status RunDaemonLogs(const DaemonOptions& options, Context& ctx);
+Status RunDaemonBackup(const DaemonOptions& options, Context& ctx);
 
 // profile.cc: profile add|ls|use|rm
 struct ProfileOptions {

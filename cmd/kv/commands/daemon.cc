@@ -1,4 +1,4 @@
-// kv daemon start|stop|status|restart|logs: the local kvd.
+// kv daemon start|stop|status|restart|logs|backup: the local kvd.
 //
 // kvd writes no pid file; the client finds the daemon through its socket
 // instead (client/local_daemon.h): a connect() that succeeds means it runs,
@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "client/http_client.h"
@@ -258,6 +259,23 @@ Status RunDaemonLogs(const DaemonOptions& options, Context& ctx) {
   return s;
 }
 
+Status RunDaemonBackup(const DaemonOptions& options, Context& ctx) {
+  std::string socket;
+  if (Status s = LocalSocket(ctx, &socket); !s.ok()) return s;
+  // kvd writes the directory, from its own working directory: send the path
+  // that this one means.
+  std::error_code ec;
+  const std::string dir = std::filesystem::absolute(options.dir, ec).lexically_normal().string();
+  if (ec || options.dir.empty()) {
+    return Status::InvalidArgument("bad directory '" + options.dir + "'");
+  }
+  client::Backend* backend = nullptr;
+  if (Status s = GetBackend(ctx, &backend); !s.ok()) return s;
+  if (Status s = backend->Backup(dir); !s.ok()) return s;
+  ctx.Note("backed up kvd to " + dir + " (start a kvd on it with: kvd --data-dir " + dir + ")");
+  return Status::Ok();
+}
+
 void AddDaemonCommand(CLI::App& app, Context& ctx) {
   CLI::App* daemon = app.add_subcommand("daemon", "Start, stop and inspect the local kvd");
   daemon->require_subcommand(1);
@@ -273,6 +291,8 @@ void AddDaemonCommand(CLI::App& app, Context& ctx) {
       {"status", "Say whether kvd runs (exit 0) or not (exit 4)", RunDaemonStatus},
       {"restart", "Stop kvd, then start it", RunDaemonRestart},
       {"logs", "Print kvd's log", RunDaemonLogs},
+      {"backup", "Write a consistent copy of everything kvd holds into a new directory",
+       RunDaemonBackup},
   };
   for (const Verb& verb : verbs) {
     CLI::App* cmd = daemon->add_subcommand(verb.name, verb.help);
@@ -280,6 +300,13 @@ void AddDaemonCommand(CLI::App& app, Context& ctx) {
     if (std::string(verb.name) == "logs") {
       cmd->add_option("--lines", opts->lines, "The last N lines (default: 50; 0: all)");
       cmd->add_flag("-f,--follow", opts->follow, "Keep printing lines as they are written");
+    }
+    if (std::string(verb.name) == "backup") {
+      cmd->add_option("dir", opts->dir, "The new directory (its parent must exist)")->required();
+      cmd->footer(
+          "kvd writes, while it goes on serving, a data directory as of one moment: every\n"
+          "tenant's keys, TTLs, the event log, webhooks and tokens (encrypted with kvd's key\n"
+          "when it has one). To restore: kvd --data-dir DIR, or copy DIR over a stopped kvd's.");
     }
     if (std::string(verb.name) == "status") {
       cmd->footer("JSON: {\"running\",\"socket\",\"pid\":N|null,\"log_file\":\"...\"|null}");
