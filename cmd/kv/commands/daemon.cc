@@ -277,7 +277,7 @@ Status RunDaemonBackup(const DaemonOptions& options, Context& ctx) {
 }
 
 void AddDaemonCommand(CLI::App& app, Context& ctx) {
-  CLI::App* daemon = app.add_subcommand("daemon", "Start, stop and inspect the local kvd");
+  CLI::App* daemon = app.add_subcommand("daemon", "Start, stop, inspect and back up the local kvd");
   daemon->require_subcommand(1);
   auto opts = std::make_shared<DaemonOptions>();
   struct Verb {
