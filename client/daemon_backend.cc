@@ -384,7 +384,8 @@ class DaemonBackend final : public Backend {
       if (r.ok() && r->status != 200) return StatusFromReply(*r, "watch");
       if (r.ok()) {
         if (!q.follow) return Status::Ok();  // the replay is over
-        if (!since) since = static_cast<uint64_t>(HeaderI64(*r, "KV-Revision", 0));
+        const int64_t started_at = HeaderI64(*r, "KV-Revision", 0);
+        if (!since && started_at > 0) since = static_cast<uint64_t>(started_at);
         waited_ms = 0;  // a stream ran: a new outage starts
         pause_ms = 50;
       } else if (r.status().code() != Status::Code::kUnavailable || !q.follow || Interrupted()) {
