@@ -319,8 +319,10 @@ std::string ScanObject(std::string_view text, MemberVisitor& visitor) {
   return Scanner(text).Run(visitor);
 }
 
+bool Valid(std::string_view text) { return Scanner(text).RunValue(); }
+
 bool OneLine(std::string_view text, std::string* out) {
-  if (!Scanner(text).RunValue()) return false;
+  if (!Valid(text)) return false;
   out->clear();
   const bool has_bom = text.starts_with("\xEF\xBB\xBF");
   if (!has_bom && text.find_first_of("\r\n") == std::string_view::npos) {

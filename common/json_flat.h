@@ -52,6 +52,11 @@ std::string ScanObject(std::string_view text, F&& visit) {
   return ScanObject(text, static_cast<MemberVisitor&>(adapter));
 }
 
+// True when `text` is exactly one JSON value of any kind (RFC 8259, an
+// optional UTF-8 byte order mark and whitespace around): what a parser
+// accepts, checked in one pass without building anything.
+bool Valid(std::string_view text);
+
 // When `text` is exactly one JSON value of any kind (as RFC 8259 has it,
 // with an optional UTF-8 byte order mark and whitespace around), sets *out
 // to that value on one line and returns true: the text as it is when it

@@ -699,7 +699,7 @@ HttpResponse NativeApi::Patch(const HttpRequest& request, const NamespaceRef& ns
   if (kv::json::NestsDeeperThan(request.body, kv::json::kMaxTreeDepth)) {
     return BadRequest(kv::json::TooDeep("the merge patch"));
   }
-  if (kv::json::ParseTree<json>(request.body).is_discarded()) {
+  if (!kv::json::Valid(request.body)) {
     return BadRequest("the merge patch is not valid JSON");
   }
   Result<store::Condition> condition = ParseCondition(request);

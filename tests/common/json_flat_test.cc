@@ -179,6 +179,7 @@ TEST_CASE("OneLine agrees with nlohmann on mutated values", "[unit]") {
     std::string out;
     INFO("text: " << text);
     REQUIRE(OneLine(text, &out) == !doc.is_discarded());
+    REQUIRE(Valid(text) == !doc.is_discarded());
     if (doc.is_discarded()) continue;
     CHECK(out.find_first_of("\r\n") == std::string::npos);
     CHECK(nlohmann::json::parse(out) == doc);

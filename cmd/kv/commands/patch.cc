@@ -1,6 +1,4 @@
 // kv patch KEY [JSON|-]: JSON merge patch (RFC 7396), applied atomically.
-#include <nlohmann/json.hpp>
-
 #include "cmd/kv/commands/commands.h"
 #include "common/json_flat.h"
 
@@ -20,7 +18,7 @@ Status RunPatch(const PatchOptions& options, Context& ctx) {
   if (json::NestsDeeperThan(patch, json::kMaxTreeDepth)) {
     return Status::InvalidArgument(json::TooDeep("the patch"));
   }
-  if (nlohmann::json::parse(patch, nullptr, false).is_discarded()) {
+  if (!json::Valid(patch)) {
     return Status::InvalidArgument("the patch is not valid JSON");
   }
   client::Backend* backend = nullptr;

@@ -1,13 +1,12 @@
 // kv set KEY [VALUE|-]: write one key.
-#include <nlohmann/json.hpp>
-
 #include "cmd/kv/commands/commands.h"
+#include "common/json_flat.h"
 #include "common/units.h"
 
 namespace kv::cli {
 
 std::string DefaultContentType(std::string_view value) {
-  if (!nlohmann::json::parse(value, nullptr, false).is_discarded()) return "application/json";
+  if (json::Valid(value)) return "application/json";
   return "application/octet-stream";
 }
 
