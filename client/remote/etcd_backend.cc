@@ -1043,11 +1043,16 @@ class EtcdBackend final : public Backend {
   }
 
   // A watch stream that failed: move to the next endpoint, and give up once
-  // every endpoint failed twice in a row without delivering anything.
+  // every endpoint failed twice in a row without delivering anything and the
+  // first of those failures is a timeout (--timeout) ago, so that a watch
+  // outlives a restart of a lone etcd, as kv's watch of kvd does.
   Status WatchFailure(const Status& status, std::vector<std::string>* failures) {
+    const auto now = std::chrono::steady_clock::now();
+    if (failures->empty()) watch_outage_start_ = now;
     failures->push_back(status.message());
     const size_t n = opt_.endpoints.size();
-    if (failures->size() >= 2 * n) {
+    if (failures->size() >= 2 * n &&
+        now - watch_outage_start_ >= std::chrono::milliseconds(opt_.timeout_ms)) {
       std::string message = n == 1 ? status.message() : "no etcd endpoint answered: ";
       if (n > 1) {
         for (size_t k = failures->size() - n; k < failures->size(); ++k) {
@@ -1057,7 +1062,10 @@ class EtcdBackend final : public Backend {
       return SameCode(status, std::move(message));
     }
     current_ = (current_ + 1) % n;
-    if (failures->size() % n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (failures->size() % n == 0) {
+      const auto rounds = static_cast<int64_t>(failures->size() / n);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(200 * rounds, 1000)));
+    }
     if (opt_.interrupted && opt_.interrupted()) return Status::Unavailable("interrupted");
     return Status::Ok();
   }
@@ -1177,6 +1185,8 @@ class EtcdBackend final : public Backend {
   size_t current_ = 0;
   std::string token_;
   int token_renewals_ = 0;
+  // When the watch's failures in a row (WatchFailure) began.
+  std::chrono::steady_clock::time_point watch_outage_start_;
 };
 
 }  // namespace

@@ -272,6 +272,49 @@ TEST_CASE("etcd: a 3-member cluster loses a member mid-test and kv keeps working
   for (int i = 0; i < 20; ++i) CHECK(seen[i] == "c/" + std::to_string(i) + "=" + std::to_string(i));
 }
 
+// A lone etcd restarting: the watch waits for it (up to the timeout) and
+// resumes after the last revision it delivered.
+TEST_CASE("etcd: a watch outlives a restart of a lone etcd", "[remote][etcd]") {
+  EtcdCluster etcd(1);
+  REQUIRE(etcd.Start());
+  client::ConnectOptions patient;
+  patient.timeout_ms = 20'000;
+  auto b = OpenRemote(etcd.url(), {}, "", patient);
+  auto w = OpenRemote(etcd.url(), {}, "", patient);
+  client::WatchRequest q;
+  q.prefix = "r/";
+  std::vector<std::string> seen;
+  std::atomic<bool> watching{false};
+  Status watched;
+  std::thread watcher([&] {  // no assertions in here: Catch's are not thread-safe
+    watching = true;
+    watched = w->Watch(q, [&](const client::Event& e) {
+      seen.push_back(e.key + "=" + e.value.value_or(""));
+      return seen.size() < 10;
+    });
+  });
+  while (!watching) std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(500ms);
+  bool written = true;
+  for (int i = 0; i < 5 && written; ++i) {
+    written = b->Set("r/" + std::to_string(i), std::to_string(i), SetOptions{}).ok();
+  }
+  etcd.KillMember(0);
+  std::this_thread::sleep_for(3s);  // down for a while, as a restart of a host is
+  const bool back = etcd.RestartMember(0);
+  for (int i = 5; i < 10 && written && back; ++i) {
+    written = b->Set("r/" + std::to_string(i), std::to_string(i), SetOptions{}).ok();
+  }
+  if (!written || !back) etcd.KillMember(0);  // the watcher gives up; the thread joins
+  watcher.join();
+  REQUIRE(back);
+  REQUIRE(written);
+  INFO(watched.ToString());
+  CHECK(watched.ok());
+  REQUIRE(seen.size() == 10);
+  for (int i = 0; i < 10; ++i) CHECK(seen[i] == "r/" + std::to_string(i) + "=" + std::to_string(i));
+}
+
 TEST_CASE("etcd: user and password through /v3/auth/authenticate", "[remote][etcd]") {
   EtcdCluster etcd;
   REQUIRE(etcd.Start());

@@ -324,6 +324,7 @@ class EtcdCluster {
           args.insert(args.end(), {"--cert-file", tls->cert, "--key-file", tls->key,
                                    "--trusted-ca-file", tls->ca, "--client-cert-auth"});
         }
+        m.args = args;
         if (!m.process.Start(args, log(i))) return false;
       }
       if (WaitHealthy(20s)) return true;
@@ -346,6 +347,12 @@ class EtcdCluster {
   std::string log(size_t i) const { return dir_.Sub(Name(i) + ".log"); }
 
   void KillMember(size_t i) { members_[i].process.Kill(); }
+  // Starts a killed member again on its data directory and ports, and waits
+  // until every member answers /health (20 s).
+  bool RestartMember(size_t i) {
+    if (!members_[i].process.Start(members_[i].args, log(i) + ".restart")) return false;
+    return WaitHealthy(20s);
+  }
 
   // A gateway call on member i (plain HTTP only).
   Json Raw(const std::string& path, const Json& body, size_t i = 0,
@@ -373,6 +380,7 @@ class EtcdCluster {
   struct Member {
     uint16_t client_port = 0;
     uint16_t peer_port = 0;
+    std::vector<std::string> args;  // as last started
     Child process;
   };
 
