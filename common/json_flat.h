@@ -10,6 +10,10 @@
 // must be well-formed UTF-8, escapes included (a \u escape of a lone
 // surrogate is refused).
 //
+// The same one-pass reading also checks any JSON value (Valid), writes a
+// stored value on one line without re-serializing it (OneLine), and bounds
+// how deep a text nests before kv or kvd build a tree of it (ParseTree).
+//
 // Thread-safety: pure functions.
 #pragma once
 
