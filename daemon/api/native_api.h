@@ -175,7 +175,8 @@
 //     a data directory another kvd can be started on (--data-dir DIR): a
 //     consistent copy of the database as of one moment (every tenant's
 //     namespaces, TTLs, the event log, webhooks and their progress) in
-//     DIR/db, and the tokens in DIR/tokens.json. Writes go on meanwhile.
+//     DIR/db, and the tokens in DIR/tokens.json. It runs on the I/O thread
+//     (about a memtable flush on the same filesystem; a full copy elsewhere).
 //     201 {"dir":"..."}. 400: a relative or existing DIR, or a missing
 //     parent; 507/500 when it could not be written (nothing is left).
 //

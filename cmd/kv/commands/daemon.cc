@@ -304,9 +304,11 @@ void AddDaemonCommand(CLI::App& app, Context& ctx) {
     if (std::string(verb.name) == "backup") {
       cmd->add_option("dir", opts->dir, "The new directory (its parent must exist)")->required();
       cmd->footer(
-          "kvd writes, while it goes on serving, a data directory as of one moment: every\n"
-          "tenant's keys, TTLs, the event log, webhooks and tokens (encrypted with kvd's key\n"
-          "when it has one). To restore: kvd --data-dir DIR, or copy DIR over a stopped kvd's.");
+          "kvd writes a data directory as of one moment: every tenant's keys, TTLs, the event\n"
+          "log, webhooks and tokens (encrypted with kvd's key when it has one). On the data\n"
+          "directory's filesystem this takes about a memtable flush (table files are hard\n"
+          "links); elsewhere every file is copied. Requests wait for it meanwhile.\n"
+          "To restore: kvd --data-dir DIR, or copy DIR over a stopped kvd's.");
     }
     if (std::string(verb.name) == "status") {
       cmd->footer("JSON: {\"running\",\"socket\",\"pid\":N|null,\"log_file\":\"...\"|null}");
