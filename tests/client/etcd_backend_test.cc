@@ -219,6 +219,34 @@ TEST_CASE("etcd: fails over to the next endpoint and unreachable names the hosts
   CHECK(bad.status().IsInvalidArgument());
 }
 
+// A watch of `prefix` on a thread of its own, collecting "key=value" until
+// it has `want` of them; subscribed once the constructor returns. No
+// assertions on that thread: Catch's are not thread-safe.
+struct BackgroundWatch {
+  BackgroundWatch(client::Backend& backend, std::string prefix, size_t want) {
+    std::atomic<bool> watching{false};
+    thread = std::thread([&backend, prefix, want, &watching, this] {
+      client::WatchRequest q;
+      q.prefix = prefix;
+      watching = true;
+      status = backend.Watch(q, [&](const client::Event& e) {
+        seen.push_back(e.key + "=" + e.value.value_or(""));
+        return seen.size() < want;
+      });
+    });
+    while (!watching) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(500ms);
+  }
+  ~BackgroundWatch() { Join(); }
+  void Join() {
+    if (thread.joinable()) thread.join();
+  }
+
+  std::vector<std::string> seen;
+  Status status;
+  std::thread thread;
+};
+
 TEST_CASE("etcd: a 3-member cluster loses a member mid-test and kv keeps working",
           "[remote][etcd]") {
   EtcdCluster etcd(3);
@@ -228,21 +256,8 @@ TEST_CASE("etcd: a 3-member cluster loses a member mid-test and kv keeps working
   client::ConnectOptions patient;
   patient.timeout_ms = 20'000;
   auto b = OpenRemote(etcd.url(), {}, "", patient);
-  client::WatchRequest q;
-  q.prefix = "c/";
-  std::vector<std::string> seen;
-  std::atomic<bool> watching{false};
-  Status watched;
   auto w = OpenRemote(etcd.url(), {}, "", patient);
-  std::thread watcher([&] {  // no assertions in here: Catch's are not thread-safe
-    watching = true;
-    watched = w->Watch(q, [&](const client::Event& e) {
-      seen.push_back(e.key + "=" + e.value.value_or(""));
-      return seen.size() < 20;
-    });
-  });
-  while (!watching) std::this_thread::sleep_for(10ms);
-  std::this_thread::sleep_for(500ms);
+  BackgroundWatch watch(*w, "c/", 20);
   // No REQUIRE while the watcher runs: a failed write kills the cluster so
   // that the watcher gives up and the thread can be joined.
   bool written = true;
@@ -265,11 +280,13 @@ TEST_CASE("etcd: a 3-member cluster loses a member mid-test and kv keeps working
   } else {
     for (size_t m = 0; m < etcd.size(); ++m) etcd.KillMember(m);
   }
-  watcher.join();
+  watch.Join();
   REQUIRE(written);
-  CHECK(watched.ok());
-  REQUIRE(seen.size() == 20);  // the watch resumed on another member, nothing lost or repeated
-  for (int i = 0; i < 20; ++i) CHECK(seen[i] == "c/" + std::to_string(i) + "=" + std::to_string(i));
+  CHECK(watch.status.ok());
+  REQUIRE(watch.seen.size() == 20);  // the watch resumed on another member, nothing lost or repeated
+  for (int i = 0; i < 20; ++i) {
+    CHECK(watch.seen[i] == "c/" + std::to_string(i) + "=" + std::to_string(i));
+  }
 }
 
 // A lone etcd restarting: the watch waits for it (up to the timeout) and
@@ -281,20 +298,7 @@ TEST_CASE("etcd: a watch outlives a restart of a lone etcd", "[remote][etcd]") {
   patient.timeout_ms = 20'000;
   auto b = OpenRemote(etcd.url(), {}, "", patient);
   auto w = OpenRemote(etcd.url(), {}, "", patient);
-  client::WatchRequest q;
-  q.prefix = "r/";
-  std::vector<std::string> seen;
-  std::atomic<bool> watching{false};
-  Status watched;
-  std::thread watcher([&] {  // no assertions in here: Catch's are not thread-safe
-    watching = true;
-    watched = w->Watch(q, [&](const client::Event& e) {
-      seen.push_back(e.key + "=" + e.value.value_or(""));
-      return seen.size() < 10;
-    });
-  });
-  while (!watching) std::this_thread::sleep_for(10ms);
-  std::this_thread::sleep_for(500ms);
+  BackgroundWatch watch(*w, "r/", 10);
   bool written = true;
   for (int i = 0; i < 5 && written; ++i) {
     written = b->Set("r/" + std::to_string(i), std::to_string(i), SetOptions{}).ok();
@@ -306,13 +310,15 @@ TEST_CASE("etcd: a watch outlives a restart of a lone etcd", "[remote][etcd]") {
     written = b->Set("r/" + std::to_string(i), std::to_string(i), SetOptions{}).ok();
   }
   if (!written || !back) etcd.KillMember(0);  // the watcher gives up; the thread joins
-  watcher.join();
+  watch.Join();
   REQUIRE(back);
   REQUIRE(written);
-  INFO(watched.ToString());
-  CHECK(watched.ok());
-  REQUIRE(seen.size() == 10);
-  for (int i = 0; i < 10; ++i) CHECK(seen[i] == "r/" + std::to_string(i) + "=" + std::to_string(i));
+  INFO(watch.status.ToString());
+  CHECK(watch.status.ok());
+  REQUIRE(watch.seen.size() == 10);
+  for (int i = 0; i < 10; ++i) {
+    CHECK(watch.seen[i] == "r/" + std::to_string(i) + "=" + std::to_string(i));
+  }
 }
 
 TEST_CASE("etcd: user and password through /v3/auth/authenticate", "[remote][etcd]") {
