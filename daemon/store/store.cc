@@ -1302,11 +1302,11 @@ Status Store::Impl::Backup(const std::string& dir) {
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_, &raw);
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
-  if (s.ok()) s = checkpoint->CreateCheckpoint(dir);  // flushes the memtables first
-  if (!s.ok()) {
-    std::filesystem::remove_all(dir, ec);
-    return Status::IOError("cannot back up into " + dir + ": " + s.ToString());
-  }
+  // Flushes the memtables first. It writes into DIR.tmp and renames that
+  // to DIR at the end, removing DIR.tmp on failure: nothing here may remove
+  // DIR, which another process could have made since the check above.
+  if (s.ok()) s = checkpoint->CreateCheckpoint(dir);
+  if (!s.ok()) return Status::IOError("cannot back up into " + dir + ": " + s.ToString());
   return Status::Ok();
 }
 
