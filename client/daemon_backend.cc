@@ -459,6 +459,7 @@ class DaemonBackend final : public Backend {
     HttpCall call = NewCall("POST", Base() + "/v1/admin/backup");
     call.headers.emplace_back("Content-Type", "application/json");
     call.body = Json{{"dir", dir}}.dump();
+    call.no_timeout = true;  // kvd answers when the copy is done: minutes for a big one elsewhere
     auto r = http_->Send(call);
     if (!r.ok()) return r.status();
     if (r->status != 201 && r->status != 200) return StatusFromReply(*r, "backup");

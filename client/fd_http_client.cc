@@ -291,7 +291,7 @@ class FdHttpClient final : public HttpClient {
       }
       const bool reused = used_;
       used_ = true;
-      FdStream stream(fd_, timeout_ms_);
+      FdStream stream(fd_, call.no_timeout ? -1 : timeout_ms_);
 
       // The body is sent from the call's own bytes, never copied (an
       // import's batches are hundreds of KB).

@@ -26,6 +26,10 @@ struct HttpCall {
   std::string target;  // "/v1/kv/a%2Fb?ttl=5s", already encoded
   HeaderList headers;
   std::string body;
+  // Wait for the answer however long it takes, instead of the client's
+  // timeout: for a request the server answers only when its work is done
+  // (a backup), which is not a sign that the server is stuck.
+  bool no_timeout = false;
 };
 
 struct HttpReply {

@@ -223,7 +223,9 @@ Result<HttpReply> CurlHttpClient::Perform(const HttpCall& call, bool idempotent,
     curl_easy_setopt(h, CURLOPT_USERAGENT, "kv");
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::max<int64_t>(o.connect_timeout_ms, 1)));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                     on_data != nullptr ? 0L : static_cast<long>(std::max<int64_t>(o.timeout_ms, 0)));
+                     on_data != nullptr || call.no_timeout
+                         ? 0L
+                         : static_cast<long>(std::max<int64_t>(o.timeout_ms, 0)));
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 10L);

@@ -1049,14 +1049,21 @@ HttpResponse NativeApi::Backup(const HttpRequest& request, const Caller& caller)
     if (err == ENOENT) return BadRequest("the parent directory of " + dir + " does not exist");
     return ErrorFromStatus(Status::IOError("cannot create " + dir + ": " + std::strerror(err)));
   }
-  Status s = store_.Backup(dir + "/db");
-  if (s.ok()) s = tokens_.SaveCopy(dir + "/tokens.json");
-  if (!s.ok()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    return ErrorFromStatus(s);
-  }
-  return JsonResponse(201, {{"dir", dir}});
+  // On a thread of its own: a copy to another filesystem takes as long as
+  // copying every file, and the connections on this I/O thread must not
+  // wait for it. kvd's shutdown waits for it before the store closes.
+  HttpResponse response;
+  response.deferred = [this, dir] {
+    Status s = store_.Backup(dir + "/db");
+    if (s.ok()) s = tokens_.SaveCopy(dir + "/tokens.json");
+    if (!s.ok()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      return WithRoute(ErrorFromStatus(s), "/admin/backup");
+    }
+    return WithRoute(JsonResponse(201, {{"dir", dir}}), "/admin/backup");
+  };
+  return response;
 }
 
 HttpResponse NativeApi::Tokens(const HttpRequest& request, std::string_view rest,

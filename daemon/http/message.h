@@ -85,6 +85,12 @@ struct HttpResponse {
   // a thread of its own (it may block, e.g. waiting for events), sending what
   // it writes as chunks until it returns; `body` is ignored.
   std::function<void(StreamWriter&)> stream;
+  // When set, the server calls `deferred` on a thread of its own and sends
+  // the response it returns (whose own `deferred` is ignored); the rest of
+  // this response is not sent. For a request that takes long (a backup),
+  // so that the other connections of its I/O thread are not held up.
+  // Shutdown waits for it to return, however long it takes.
+  std::function<HttpResponse()> deferred;
 };
 
 // A route table, or anything else that answers requests. Handle() is called

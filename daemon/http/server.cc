@@ -268,6 +268,7 @@ struct State {
   std::condition_variable cv;  // signalled when a session or producer ends
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;  // guarded by mu
   size_t producers = 0;                                                   // guarded by mu
+  size_t deferred = 0;  // HttpResponse::deferred calls running; guarded by mu
 
   // Counts the session in, unless the cap is reached.
   bool Register(const std::shared_ptr<SessionBase>& session) {
@@ -544,10 +545,60 @@ class Session : public SessionBase {
     phase_ = Phase::kHandling;
     HttpResponse response = Dispatch();
     ReleaseLargeBody();
+    if (response.deferred) return StartDeferred(std::move(response.deferred));
+    Respond(std::move(response));
+  }
+
+  void Respond(HttpResponse response) {
     Record(response);
     bool keep_alive = keep_alive_ && !draining_ && !state_->draining.load();
     if (response.stream && !is_head_) return StartStream(std::move(response));
     WriteResponse(std::move(response), keep_alive);
+  }
+
+  // Runs `work` on a thread of its own; its response comes back to this
+  // connection's I/O thread, which serves its other connections meanwhile.
+  // The session stays in kHandling: a drain lets it finish.
+  void StartDeferred(std::function<HttpResponse()> work) {
+    {
+      std::lock_guard<std::mutex> lock(state_->mu);
+      ++state_->deferred;
+    }
+    try {
+      std::thread(&Session::RunDeferred, Self(), state_, std::move(work),
+                  request_.method + " " + request_.raw_path)
+          .detach();
+    } catch (...) {
+      logging::Error("cannot start a thread for " + request_.method + " " + request_.raw_path);
+      {
+        std::lock_guard<std::mutex> lock(state_->mu);
+        --state_->deferred;
+      }
+      state_->cv.notify_all();
+      Respond(ServerError(503, "UNAVAILABLE", "kvd cannot start a thread for this request"));
+    }
+  }
+
+  // On the deferred work's own thread.
+  static void RunDeferred(std::shared_ptr<Session> self, std::shared_ptr<State> state,
+                          std::function<HttpResponse()> work, std::string what) {
+    HttpResponse response;
+    try {
+      response = work();
+    } catch (...) {
+      logging::Error("request handler threw on " + what);
+      response = ServerError(500, "INTERNAL_ERROR", "internal error");
+    }
+    response.deferred = nullptr;
+    work = nullptr;  // drop what it captured before the server may go
+    net::post(self->executor_,
+              [s = self, r = std::move(response)]() mutable { s->Respond(std::move(r)); });
+    self.reset();
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      --state->deferred;
+    }
+    state->cv.notify_all();
   }
 
   void Record(const HttpResponse& response) {
@@ -1295,7 +1346,9 @@ class Server::Impl {
       for (auto& weak : state_->Snapshot()) {
         if (auto s = weak.lock()) s->Drain();
       }
-      auto all_done = [&] { return state_->sessions.empty() && state_->producers == 0; };
+      auto all_done = [&] {
+        return state_->sessions.empty() && state_->producers == 0 && state_->deferred == 0;
+      };
       bool clean;
       {
         std::unique_lock<std::mutex> lock(state_->mu);
@@ -1326,6 +1379,13 @@ class Server::Impl {
                                [&] { return state_->producers == 0; })) {
         result = Status::Timeout("a streaming response did not stop");
         logging::Error("a streaming response did not stop within 5 s of shutdown");
+      }
+      // Deferred work (a backup) cannot be stopped halfway, and it uses the
+      // handler: wait for it, however long it takes.
+      if (state_->deferred > 0) {
+        logging::Info("waiting for " + std::to_string(state_->deferred) +
+                      " request(s) still running (a backup) before stopping");
+        state_->cv.wait(lock, [&] { return state_->deferred == 0; });
       }
     }
     RemoveSocketFile();

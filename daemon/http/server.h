@@ -25,10 +25,15 @@
 // Closed() turns true when the client goes away (the server keeps reading the
 // socket to notice), when a write fails, and when the server shuts down.
 //
+// Deferred responses (HttpResponse::deferred): the work runs on a thread of
+// its own and its response goes out when it returns; the I/O thread serves
+// its other connections meanwhile.
+//
 // Shutdown(): stop accepting, close idle connections, let requests in flight
 // finish (their responses carry Connection: close), end streams, and after
 // ServerOptions::drain_timeout_ms close whatever is left; then stop the
-// threads and remove the Unix socket file.
+// threads, wait for deferred work to return (however long it takes) and
+// remove the Unix socket file.
 //
 // Ownership: the caller owns the Server; the Handler and Metrics passed to
 // Start() must outlive Shutdown() (or the destructor).

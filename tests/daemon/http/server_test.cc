@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "client/fd_http_client.h"
 #include "daemon/metrics.h"
 #include "tests/daemon/http/raw_client.h"
 #include "tests/support/temp_dir.h"
@@ -53,6 +54,23 @@ class TestHandler : public Handler {
       return res;
     }
     if (r.path == "/throw") throw std::runtime_error("secret value");
+    if (r.path == "/deferred") {  // answers once release() is called, from its own thread
+      res.deferred = [this] {
+        deferred_started = true;
+        release_future.wait();
+        HttpResponse done;
+        done.status = 201;
+        done.route = "/deferred";
+        done.body = "deferred done";
+        deferred_done = true;
+        return done;
+      };
+      return res;
+    }
+    if (r.path == "/deferred-throw") {
+      res.deferred = []() -> HttpResponse { throw std::runtime_error("secret value"); };
+      return res;
+    }
     if (r.path == "/flushes") {  // how many Flush() calls had started when this was handled
       res.body = std::to_string(flushes.load());
       return res;
@@ -106,6 +124,11 @@ class TestHandler : public Handler {
   std::atomic<int> flushes{0};
   std::atomic<bool> fail_flush{false};
 
+  std::promise<void> release;
+  std::shared_future<void> release_future = release.get_future().share();
+  std::atomic<bool> deferred_started{false};
+  std::atomic<bool> deferred_done{false};
+
   std::atomic<int> producers_running{0};
   std::atomic<int> producers_done{0};
   std::atomic<bool> quiet_saw_closed{false};
@@ -122,6 +145,15 @@ struct Fixture {
     REQUIRE(bound.ok());
     server = std::move(*bound);
     if (start) server->Start(handler, &metrics);
+  }
+
+  // Deferred work still waiting (a test that failed early) would hold up
+  // the server's shutdown for ever.
+  ~Fixture() {
+    try {
+      handler.release.set_value();
+    } catch (const std::future_error&) {  // released already
+    }
   }
 
   uint16_t port() const { return server->tcp_port(); }
@@ -372,6 +404,94 @@ TEST_CASE("shutdown closes streams cleanly and lets requests in flight finish", 
   CHECK(f.handler.producers_running == 0);
   CHECK(idle.WaitForClose(2s));
   CHECK_FALSE(std::filesystem::exists(f.socket()));
+}
+
+TEST_CASE("a deferred response does not hold up the other connections of its thread", "[http]") {
+  ServerOptions one_thread;
+  one_thread.io_threads = 1;  // every connection on the thread that starts the work
+  Fixture f(one_thread);
+  RawConnection slow;
+  REQUIRE(slow.ConnectUnix(f.socket()));
+  REQUIRE(slow.Send(Request("POST", "/deferred", "Content-Length: 0\r\n")));
+  for (int i = 0; i < 200 && !f.handler.deferred_started; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(f.handler.deferred_started);
+
+  // While the work waits, other connections are answered, on both listeners.
+  Curl curl;
+  CHECK(curl.Do("GET", "http://kvd/echo/a", f.socket()).status == 200);
+  CHECK(curl.Do("GET", Url(f.port(), "/echo/b"), "").status == 200);
+  CHECK_FALSE(f.handler.deferred_done);
+  CHECK(slow.Fill(100ms) == -2);  // nothing sent for it yet (a timeout)
+
+  f.handler.release.set_value();
+  auto r = slow.ReadResponse();
+  REQUIRE(r);
+  CHECK(r->status == 201);
+  CHECK(r->body == "deferred done");
+  // The connection stays open for the next request.
+  REQUIRE(slow.Send(Request("GET", "/echo/after")));
+  auto next = slow.ReadResponse();
+  REQUIRE(next);
+  CHECK(next->status == 200);
+  CHECK(f.metrics.Render().find("route=\"/deferred\",status=\"201\"") != std::string::npos);
+
+  // Work that throws gets a 500 without its message.
+  RawConnection thrower;
+  REQUIRE(thrower.ConnectTcp(f.port()));
+  REQUIRE(thrower.Send(Request("GET", "/deferred-throw")));
+  auto failed = thrower.ReadResponse();
+  REQUIRE(failed);
+  CHECK(failed->status == 500);
+  CHECK(failed->body.find("secret") == std::string::npos);
+}
+
+TEST_CASE("kv's client waits past its timeout for a deferred answer when the call says so",
+          "[http]") {
+  Fixture f;
+  client::SocketAddress address;
+  address.unix_path = f.socket();
+  auto http = client::NewFdHttpClient(address, 200);
+  client::HttpCall call;
+  call.method = "POST";
+  call.target = "/deferred";
+
+  // By default the client gives up after its timeout (kv exits 4)...
+  Result<client::HttpReply> gave_up = http->Send(call);
+  REQUIRE_FALSE(gave_up.ok());
+  CHECK(gave_up.status().code() == Status::Code::kTimeout);
+
+  // ...and with no_timeout it waits as long as the work takes (a backup).
+  auto releaser = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(800ms);
+    f.handler.release.set_value();
+  });
+  call.no_timeout = true;
+  Result<client::HttpReply> waited = http->Send(call);
+  releaser.get();
+  REQUIRE(waited.ok());
+  CHECK(waited->status == 201);
+  CHECK(waited->body == "deferred done");
+}
+
+TEST_CASE("shutdown waits for deferred work, past the drain deadline", "[http]") {
+  ServerOptions quick;
+  quick.drain_timeout_ms = 100;
+  Fixture f(quick);
+  RawConnection slow;
+  REQUIRE(slow.ConnectUnix(f.socket()));
+  REQUIRE(slow.Send(Request("GET", "/deferred")));
+  for (int i = 0; i < 200 && !f.handler.deferred_started; ++i) std::this_thread::sleep_for(10ms);
+  REQUIRE(f.handler.deferred_started);
+
+  auto releaser = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(1500ms);  // well past the drain deadline and the stream wait
+    f.handler.release.set_value();
+  });
+  Status s = f.server->Shutdown();
+  CHECK(s.ok());
+  // Shutdown returned only once the work had: the handler may go now.
+  CHECK(f.handler.deferred_done);
+  releaser.get();
 }
 
 TEST_CASE("a body over the limit gets 413 before it is read", "[http]") {
