@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "cmd/kv/config.h"
+#include "cmd/kv/terminal_text.h"
 #include "common/key.h"
 #include "common/paths.h"
 #include "common/units.h"
@@ -157,9 +158,9 @@ Result<std::unique_ptr<client::Backend>> Context::OpenAnotherBackend() {
 
 void Context::PrintError(std::string_view message) {
   if (message.empty()) return;
-  std::string line = "kv: ";
-  for (char ch : message) line.push_back(ch == '\n' || ch == '\r' ? ' ' : ch);
-  line.push_back('\n');
+  // One line, and no control character from a key or a server's answer
+  // reaches the terminal.
+  std::string line = "kv: " + EscapeControls(message) + "\n";
   err().write(line.data(), static_cast<std::streamsize>(line.size()));
   err().flush();
 }

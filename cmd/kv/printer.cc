@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cmd/kv/terminal_text.h"
 #include "common/base64.h"
 #include "common/json_flat.h"
 #include "common/json_text.h"
@@ -129,6 +130,17 @@ std::string OneLineValue(std::string_view bytes) {
 
 // A key in text output (keys are any bytes but NUL).
 std::string TextKey(std::string_view key) { return std::string(key); }
+
+// A value on one line of a terminal: "base64:..." for binary data, as
+// OneLineValue, and quoted with escapes when it holds control characters.
+std::string TerminalValue(std::string_view bytes) {
+  if (!IsValidUtf8(bytes)) return "base64:" + Base64Encode(bytes);
+  return ForTerminal(bytes);
+}
+
+// Binary values up to this size show on a terminal quoted; larger ones
+// only as a note (a photo's escapes would fill the screen).
+constexpr size_t kMaxQuotedBinaryBytes = 4096;
 
 std::string MetaJson(const client::KeyMeta& m, int64_t now_ms) {
   JsonObject o;
@@ -274,21 +286,30 @@ class TablePrinter : public RawPrinter {
   TablePrinter(std::ostream& out, bool color) : RawPrinter(out), color_(color) {}
 
   void Value(std::string_view, const client::Value& v) override {
-    out_.write(v.bytes.data(), static_cast<std::streamsize>(v.bytes.size()));
-    if (v.bytes.empty() || v.bytes.back() != '\n') out_.put('\n');
+    if (ShowsAsIs(v.bytes, /*lines=*/true)) {
+      out_.write(v.bytes.data(), static_cast<std::streamsize>(v.bytes.size()));
+      if (v.bytes.empty() || v.bytes.back() != '\n') out_.put('\n');
+    } else if (IsValidUtf8(v.bytes) || v.bytes.size() <= kMaxQuotedBinaryBytes) {
+      Line(out_, Quoted(v.bytes));
+    } else {
+      Line(out_, Paint("(" + HumanBytes(v.bytes.size()) +
+                           " of binary data, not shown on a terminal: -o raw or a pipe "
+                           "gives the bytes)",
+                       "2"));
+    }
   }
   void ValueOfMany(std::string_view key, const client::Value* v) override {
-    if (v) Line(out_, Paint(TextKey(key), "36") + "  " + OneLineValue(v->bytes));
+    if (v) Line(out_, Paint(ForTerminal(key), "36") + "  " + TerminalValue(v->bytes));
   }
   void Meta(const client::KeyMeta& m) override {
     int64_t ttl = RemainingTtlMs(m, NowMs());
     std::vector<std::vector<std::string>> rows = {
-        {"Key:", TextKey(m.key)},
+        {"Key:", ForTerminal(m.key)},
         {"ETag:", "\"" + m.etag + "\""},
         {"Revision:", std::to_string(m.revision) + " (created at " +
                           std::to_string(m.create_revision) + ")"},
         {"Size:", HumanBytes(m.size)},
-        {"Content-Type:", m.content_type},
+        {"Content-Type:", ForTerminal(m.content_type)},
         {"Created:", IsoTime(m.created_ms)},
         {"Updated:", IsoTime(m.updated_ms)},
         {"Expires:", m.expire_at_ms > 0 ? IsoTime(m.expire_at_ms) : std::string("never")},
@@ -301,24 +322,26 @@ class TablePrinter : public RawPrinter {
     }
   }
   void Listed(const client::ListedKey& k) override {
-    std::string line = Paint(TextKey(k.meta.key), "36");
-    if (k.value) line += "  " + OneLineValue(*k.value);
+    std::string line = Paint(ForTerminal(k.meta.key), "36");
+    if (k.value) line += "  " + TerminalValue(*k.value);
     Line(out_, line);
   }
   void Document(std::string_view, std::string_view json) override {
     auto doc = kv::json::ParseTree<nlohmann::ordered_json>(json);
-    if (doc.is_discarded()) return RawPrinter::Document("", json);
-    Line(out_, doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+    if (doc.is_discarded()) return Line(out_, Quoted(json));
+    // JSON escapes C0 controls; \u escapes for the rest (C1) when there are any.
+    const bool ascii = !ShowsAsIs(json, /*lines=*/true);
+    Line(out_, doc.dump(2, ' ', ascii, nlohmann::ordered_json::error_handler_t::replace));
   }
   void Event(const client::Event& e) override {
     const char* colour = e.type == "create" ? "32" : e.type == "update" ? "33" : "31";
     std::string line = std::to_string(e.revision) + "  " + Paint(e.type, colour) + "  " +
-                       TextKey(e.key);
+                       ForTerminal(e.key);
     if (e.type == "create" || e.type == "update") {
       line += "  (" + HumanBytes(e.size);
       if (e.expire_at_ms > 0) line += ", expires " + IsoTime(e.expire_at_ms);
       line += ")";
-      if (e.value && e.value->size() <= 200) line += "  " + OneLineValue(*e.value);
+      if (e.value && e.value->size() <= 200) line += "  " + TerminalValue(*e.value);
     }
     Line(out_, line);
     out_.flush();
@@ -338,7 +361,7 @@ class TablePrinter : public RawPrinter {
                       100.0 * static_cast<double>(s.bytes) / static_cast<double>(s.quota_bytes));
         used = buf;
       }
-      std::vector<std::string> row = {s.ns,           s.app,
+      std::vector<std::string> row = {ForTerminal(s.ns), ForTerminal(s.app),
                                       std::to_string(s.keys), HumanBytes(s.bytes),
                                       s.quota_bytes ? HumanBytes(s.quota_bytes) : "-", used};
       if (tenants) row.insert(row.begin(), s.tenant);
@@ -365,19 +388,19 @@ class TablePrinter : public RawPrinter {
       for (const auto& w : webhooks) {
         std::vector<std::vector<std::string>> rows = {
             {"ID:", w.id},
-            {"Key:", w.key},
-            {"Event:", w.event},
-            {"Endpoint:", w.endpoint},
-            {"Method:", w.method},
-            {"Headers:", w.headers_json},
-            {"Payload:", w.payload_json},
+            {"Key:", ForTerminal(w.key)},
+            {"Event:", ForTerminal(w.event)},
+            {"Endpoint:", ForTerminal(w.endpoint)},
+            {"Method:", ForTerminal(w.method)},
+            {"Headers:", ForTerminal(w.headers_json)},
+            {"Payload:", ForTerminal(w.payload_json)},
             {"Event data:", w.add_event_data ? "yes" : "no"},
             {"Created:", IsoTime(w.created_at * 1000)},
             {"Delivered:", std::to_string(w.delivered)},
             {"Failed:", std::to_string(w.failed)},
             {"Attempts:", std::to_string(w.attempts)},
             {"Last status:", status(w)},
-            {"Last error:", w.last_error.empty() ? "-" : w.last_error},
+            {"Last error:", w.last_error.empty() ? "-" : ForTerminal(w.last_error)},
             {"Last attempt:", w.last_attempt_ms > 0 ? IsoTime(w.last_attempt_ms) : "-"},
             {"Lag:", std::to_string(w.lag) + " revisions (cursor " + std::to_string(w.cursor) + ")"},
         };
@@ -388,7 +411,8 @@ class TablePrinter : public RawPrinter {
     std::vector<std::vector<std::string>> rows = {
         {"ID", "EVENT", "KEY", "ENDPOINT", "DELIVERED", "FAILED", "ATTEMPTS", "LAST", "LAG"}};
     for (const auto& w : webhooks) {
-      rows.push_back({w.id, w.event, w.key, w.method + " " + w.endpoint,
+      rows.push_back({ForTerminal(w.id), ForTerminal(w.event), ForTerminal(w.key),
+                      ForTerminal(w.method + " " + w.endpoint),
                       std::to_string(w.delivered), std::to_string(w.failed),
                       std::to_string(w.attempts), status(w), std::to_string(w.lag)});
     }

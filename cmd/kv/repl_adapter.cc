@@ -9,6 +9,7 @@
 #include "cmd/kv/app.h"
 #include "cmd/kv/config.h"
 #include "cmd/kv/exit_codes.h"
+#include "cmd/kv/terminal_text.h"
 #include "common/json_flat.h"
 #include "common/json_text.h"
 
@@ -414,7 +415,11 @@ std::vector<std::string> ReplAdapter::Keys(const std::string& prefix,
   if (!page.ok()) return {};
   std::vector<std::string> keys;
   for (const client::ListedKey& k : page->keys) {
-    if (k.meta.key.starts_with(prefix)) keys.push_back(k.meta.key);
+    // A key with control characters is neither listed raw on the terminal
+    // nor typed into the line: the shell's words cannot spell it anyway.
+    if (k.meta.key.starts_with(prefix) && ShowsAsIs(k.meta.key, /*lines=*/false)) {
+      keys.push_back(k.meta.key);
+    }
   }
   *truncated = !page->next_cursor.empty();
   return keys;

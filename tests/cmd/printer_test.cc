@@ -70,9 +70,11 @@ TEST_CASE("get: raw is the exact bytes / table ends the line / json documents", 
     CHECK(o.str() == std::string("a\0b\xFF", 4));
   }
   {
+    // On a terminal, bytes that are not text show escaped (raw and pipes
+    // get them as they are).
     Out o(OutputMode::kTable);
     o.printer->Value("k", v);
-    CHECK(o.str() == std::string("a\0b\xFF\n", 5));
+    CHECK(o.str() == "\"a\\x00b\\xff\"\n");
     client::Value nl;
     nl.bytes = "line\n";
     Out o2(OutputMode::kTable);
@@ -223,6 +225,92 @@ TEST_CASE("ls lines", "[unit]") {
     std::getline(lines, line);
     CHECK(json::parse(line)["next_cursor"] == "abc");
   }
+}
+
+TEST_CASE("on a terminal, control characters in keys and values show escaped", "[unit]") {
+  // An escape sequence in a key or value (anyone's bytes) must reach the
+  // terminal as text, not be obeyed: clear the screen, retitle, OSC 52.
+  const std::string esc_key = "esc\x1b[2Jkey";
+  const std::string osc_value = "\x1b]52;c;ZXZpbA==\x07";
+  const std::string c1_value = "csi\xC2\x9B" "31m";  // U+009B, CSI in 8-bit terminals
+  auto no_controls = [](const std::string& out) {
+    for (size_t i = 0; i < out.size(); ++i) {
+      const auto c = static_cast<unsigned char>(out[i]);
+      if ((c < 0x20 && c != '\n') || c == 0x7F) return false;
+      if (c == 0xC2 && i + 1 < out.size() && static_cast<unsigned char>(out[i + 1]) <= 0x9F) {
+        return false;
+      }
+    }
+    return true;
+  };
+
+  client::Value v;
+  v.meta = SampleMeta();
+  v.bytes = osc_value;
+  Out get(OutputMode::kTable);
+  get.printer->Value(esc_key, v);
+  CHECK(get.str() == "\"\\x1b]52;c;ZXZpbA==\\x07\"\n");
+  v.bytes = c1_value;
+  Out c1(OutputMode::kTable);
+  c1.printer->Value(esc_key, v);
+  CHECK(c1.str() == "\"csi\\u009b31m\"\n");
+
+  // Text with line breaks, tabs and CRLF shows as it is.
+  v.bytes = "line 1\r\nline\t2\n";
+  Out text(OutputMode::kTable);
+  text.printer->Value("k", v);
+  CHECK(text.str() == "line 1\r\nline\t2\n");
+
+  // Large binary data is a note, not a screenful of escapes.
+  v.bytes = std::string(5000, '\xFF');
+  Out big(OutputMode::kTable);
+  big.printer->Value("k", v);
+  CHECK(big.str() == "(4.9 KiB of binary data, not shown on a terminal: -o raw or a pipe gives "
+                     "the bytes)\n");
+
+  client::ListedKey k;
+  k.meta = SampleMeta();
+  k.meta.key = esc_key;
+  k.value = osc_value;
+  Out ls(OutputMode::kTable);
+  ls.printer->Listed(k);
+  CHECK(ls.str() == "\"esc\\x1b[2Jkey\"  \"\\x1b]52;c;ZXZpbA==\\x07\"\n");
+
+  client::KeyMeta m = SampleMeta();
+  m.key = esc_key;
+  m.content_type = "text/plain\xC2\x9B";
+  Out meta(OutputMode::kTable);
+  meta.printer->Meta(m);
+  CHECK(meta.str().find("\"esc\\x1b[2Jkey\"") != std::string::npos);
+  CHECK(meta.str().find("\"text/plain\\u009b\"") != std::string::npos);
+
+  client::Event e;
+  e.revision = 3;
+  e.type = "update";
+  e.key = esc_key;
+  e.size = osc_value.size();
+  e.value = osc_value;
+  Out event(OutputMode::kTable);
+  event.printer->Event(e);
+
+  Out many(OutputMode::kTable);
+  client::Value one;
+  one.bytes = osc_value;
+  many.printer->ValueOfMany(esc_key, &one);
+
+  Out doc(OutputMode::kTable);
+  doc.printer->Document(esc_key, "{\"a\":\"csi\xC2\x9B" "31m\"}");
+  CHECK(doc.str() == "{\n  \"a\": \"csi\\u009b31m\"\n}\n");
+
+  for (const Out* o : {&get, &c1, &big, &ls, &meta, &event, &many, &doc}) {
+    INFO(o->str());
+    CHECK(no_controls(o->str()));
+  }
+
+  // Raw output (pipes) keeps the bytes.
+  Out raw(OutputMode::kRaw);
+  raw.printer->Listed(k);
+  CHECK(raw.str() == esc_key + "\t" + osc_value + "\n");
 }
 
 TEST_CASE("ttl / counters / documents", "[unit]") {

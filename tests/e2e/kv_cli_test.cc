@@ -530,6 +530,32 @@ TEST_CASE("kv: binary values round-trip through stdin and stdout", "[e2e]") {
   CHECK(r.code == 0);
 }
 
+TEST_CASE("kv: escape sequences in keys, values and errors reach a terminal as text", "[e2e]") {
+  // Anyone who can write a key can put an escape sequence in it; printed
+  // raw, the terminal of whoever lists it would obey it (here: clear the
+  // screen, and set the clipboard with OSC 52).
+  KvWorld w;
+  const std::string key = "esc\x1b[2Jkey";
+  const std::string value = "\x1b]52;c;ZXZpbA==\x07";
+  w.Ok({"set", key}, value);
+
+  std::string listed = w.Ok({"-o", "table", "ls", "--values", "esc"});
+  CHECK(listed == "\"esc\\x1b[2Jkey\"  \"\\x1b]52;c;ZXZpbA==\\x07\"\n");
+  std::string got = w.Ok({"-o", "table", "get", key});
+  CHECK(got == "\"\\x1b]52;c;ZXZpbA==\\x07\"\n");
+  std::string meta = w.Ok({"-o", "table", "meta", key});
+  CHECK(meta.find("\"esc\\x1b[2Jkey\"") != std::string::npos);
+  for (const std::string& out : {listed, got, meta}) CHECK(out.find('\x1b') == std::string::npos);
+
+  KvResult missing = w.Kv({"get", "nope\x1b[2J"});
+  CHECK(missing.code == 1);
+  CHECK(missing.err == "kv: key not found: nope\\x1b[2J\n");
+
+  // Pipes and -o raw get the bytes as they are.
+  CHECK(w.Ok({"get", key}) == value);
+  CHECK(w.Ok({"ls", "esc"}) == key + "\n");
+}
+
 TEST_CASE("kv: -o json output parses / one document per result", "[e2e]") {
   KvWorld w;
   w.Ok({"set", "doc", R"({"name":"Ada","tags":["x"]})", "--ttl", "10m"});

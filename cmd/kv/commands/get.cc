@@ -71,7 +71,8 @@ void AddGetCommands(CLI::App& app, Context& ctx) {
         app.add_subcommand("get", "Print the value of a key (its exact bytes), or of several");
     cmd->add_option("keys", opts->keys, "The key, or several")->required();
     cmd->footer(
-        "Prints the value's bytes unchanged (no newline added unless stdout is a terminal).\n"
+        "Prints the value's bytes unchanged (no newline added unless stdout is a terminal;\n"
+        "there, a value with control characters or binary data shows quoted: \"\\x1b[31m\").\n"
         "With several keys, one line per key in the order given: the value as `kv ls --values`\n"
         "writes it (a JSON string when it holds a newline or tab, base64:... when not UTF-8),\n"
         "an empty line for a missing key. On a terminal, KEY  VALUE lines.\n"
