@@ -30,7 +30,9 @@ using json = nlohmann::ordered_json;
 constexpr char kOctetStream[] = "application/octet-stream";
 constexpr char kJsonType[] = "application/json";
 // How long a watch stream waits for a change before checking its client.
-constexpr int64_t kWatchPollMs = 250;
+// How long an idle watch sleeps between checks that its client is still
+// there; the server wakes it at once when the client leaves.
+constexpr int64_t kWatchIdleMs = 30'000;
 constexpr size_t kWatchBatch = 256;
 
 // ---------------------------------------------------------------- helpers
@@ -986,6 +988,8 @@ HttpResponse NativeApi::Watch(const HttpRequest& request, const NamespaceRef& ns
     // Events up to `end` have been seen once `cursor` reaches it; without
     // follow the stream ends there.
     const uint64_t end = committed;
+    // A client that leaves wakes the wait for events below at once.
+    writer.SetOnClosed([this] { store_.WakeRevisionWaiters(); });
     for (;;) {
       std::string chunk;
       bool done = false;
@@ -1006,8 +1010,11 @@ HttpResponse NativeApi::Watch(const HttpRequest& request, const NamespaceRef& ns
         // event were abandoned writes).
         cursor = std::max(cursor, committed);
         if (!follow && cursor >= end) return;
-        if (writer.Closed()) return;
-        store_.WaitForRevision(cursor, kWatchPollMs);
+        // Sleep until there is something new or the client leaves: an idle
+        // watch costs kvd nothing.
+        auto gone = [&writer] { return writer.Closed(); };
+        while (!gone() && store_.WaitForRevision(cursor, kWatchIdleMs, gone) <= cursor) {
+        }
       }
       if (writer.Closed()) return;
       committed = store_.CommittedRevision();

@@ -73,6 +73,10 @@ class StreamWriter {
   virtual bool Write(std::string_view chunk) = 0;
   // True once the client has closed its side or the server is draining.
   virtual bool Closed() const = 0;
+  // Calls `on_closed` (from another thread) when Closed() turns true while
+  // the producer is not writing, e.g. to wake it from a wait for events.
+  // Default: never called (a writer whose Closed() changes only in Write).
+  virtual void SetOnClosed(std::function<void()> on_closed) { (void)on_closed; }
 };
 
 struct HttpResponse {

@@ -353,6 +353,10 @@ class Session : public SessionBase {
     explicit Writer(Session* session) : session_(session) {}
     bool Write(std::string_view chunk) override { return session_->StreamWrite(chunk); }
     bool Closed() const override { return session_->StreamClosed(); }
+    void SetOnClosed(std::function<void()> on_closed) override {
+      std::lock_guard<std::mutex> lock(session_->stream_mu_);
+      session_->on_stream_closed_ = std::move(on_closed);
+    }
 
    private:
     Session* session_;
@@ -837,6 +841,8 @@ class Session : public SessionBase {
         logging::Error("streaming response producer threw an exception");
       }
       producer = nullptr;  // drop what it captured before the server may go
+      std::lock_guard<std::mutex> lock(self->stream_mu_);
+      self->on_stream_closed_ = nullptr;
     }
     net::post(self->executor_, [s = self] { s->OnProducerDone(); });
     self.reset();
@@ -857,11 +863,14 @@ class Session : public SessionBase {
   }
 
   void MarkStreamClosed() {
+    std::function<void()> on_closed;
     {
       std::lock_guard<std::mutex> lock(stream_mu_);
       stream_closed_ = true;
+      on_closed = on_stream_closed_;
     }
     stream_cv_.notify_all();
+    if (on_closed) on_closed();  // wakes a producer waiting for something to send
   }
 
   bool StreamClosed() const { return stream_closed_.load() || state_->draining.load(); }
@@ -972,6 +981,7 @@ class Session : public SessionBase {
   std::condition_variable stream_cv_;
   std::atomic<bool> stream_closed_{false};
   bool write_busy_ = false;  // guarded by stream_mu_
+  std::function<void()> on_stream_closed_;  // StreamWriter::SetOnClosed; guarded by stream_mu_
   std::string out_;          // the chunk being written; touched only while !write_busy_ by the producer
 };
 

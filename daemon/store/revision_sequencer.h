@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -55,12 +56,22 @@ class RevisionSequencer {
     std::lock_guard<std::mutex> l(mu_);
     return next_ - 1;
   }
-  uint64_t WaitAbove(uint64_t after, int64_t timeout_ms) const {
+  // Waits up to timeout_ms for Committed() > after, or for `cancel` (when
+  // given) to return true after a WakeWaiters(); returns Committed().
+  uint64_t WaitAbove(uint64_t after, int64_t timeout_ms,
+                     const std::function<bool()>& cancel = nullptr) const {
     std::unique_lock<std::mutex> l(mu_);
     ++waiters_;
-    cv_.wait_for(l, std::chrono::milliseconds(timeout_ms), [&] { return committed_ > after; });
+    cv_.wait_for(l, std::chrono::milliseconds(timeout_ms),
+                 [&] { return committed_ > after || (cancel && cancel()); });
     --waiters_;
     return committed_;
+  }
+  // Has every waiter check its cancel condition: call it after making one
+  // true (a watch's client left, a webhook worker must stop).
+  void WakeWaiters() const {
+    { std::lock_guard<std::mutex> l(mu_); }  // a waiter between its check and its wait
+    cv_.notify_all();
   }
 
  private:

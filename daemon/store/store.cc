@@ -35,6 +35,9 @@ namespace {
 constexpr char kDefaultContentType[] = "application/octet-stream";
 constexpr size_t kMaxNamespaceBytes = 255;
 constexpr size_t kBatchKeys = 256;  // keys per batch in Clear and ExpireDue
+// The expiry worker's longest sleep, and "no key has a TTL".
+constexpr int64_t kMaxExpiryIdleMs = 5'000;
+constexpr int64_t kNoExpiry = std::numeric_limits<int64_t>::max();
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
@@ -192,6 +195,14 @@ class Store::Impl {
   Status FlushWal() const;
   bool WalFlushNeeded() const;
 
+  void SetWebhooksListener(std::function<void()> listener) {
+    std::lock_guard<std::mutex> l(webhooks_listener_mu_);
+    webhooks_listener_ = std::move(listener);
+  }
+  void WebhooksChanged() {
+    std::lock_guard<std::mutex> l(webhooks_listener_mu_);
+    if (webhooks_listener_) webhooks_listener_();
+  }
   Status PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
                     bool create);
   Result<StoredWebhook> GetWebhook(std::string_view ns, std::string_view id) const;
@@ -235,6 +246,11 @@ class Store::Impl {
   Status OpenDatabase();
   Status LoadState();
   void WorkerLoop();
+  // After a write that added an expiry index entry due at `at`: wakes the
+  // worker when that is earlier than what it sleeps until.
+  void NoteExpiry(int64_t at);
+  // The expire_at of the expiry index's first entry, or kNoExpiry.
+  Result<int64_t> FirstExpiry() const;
   Status TrimEvents(int64_t now);
   Status SaveCheckpoint();
   // The lowest cursor of all webhooks (UINT64_MAX when there are none).
@@ -297,10 +313,19 @@ class Store::Impl {
   std::map<std::string, UsageCounters, std::less<>> usage_;
   std::map<std::string, uint64_t, std::less<>> quotas_;
 
+  // Held while the listener runs, so that replacing it waits for a call
+  // in progress.
+  std::mutex webhooks_listener_mu_;
+  std::function<void()> webhooks_listener_;  // guarded by webhooks_listener_mu_
+
   std::thread worker_;
   std::mutex worker_mu_;
   std::condition_variable worker_cv_;
   bool stopping_ = false;
+  // When the earliest key in the expiry index is due (Unix ms; kNoExpiry for
+  // none), so that the worker sleeps until then instead of polling. Lowered
+  // by writes that add an earlier expiry; set under worker_mu_.
+  std::atomic<int64_t> next_expiry_ms_{0};
 };
 
 // ---------------------------------------------------------------- open/close
@@ -516,16 +541,50 @@ void Store::Impl::Close() {
   db_ = nullptr;
 }
 
+// The worker sleeps until the next key is due, so that an idle kvd does
+// not wake up ten times a second; a write with an earlier TTL wakes it.
 void Store::Impl::WorkerLoop() {
   std::unique_lock<std::mutex> l(worker_mu_);
+  int64_t last_pass = 0;
   while (!stopping_) {
-    worker_cv_.wait_for(l, std::chrono::milliseconds(opt_.expiry_interval_ms));
-    if (stopping_) break;
+    const int64_t now = clock_->NowMs();
+    const int64_t planned = next_expiry_ms_.load();
+    // Keys due close together go in one pass: at most one every
+    // expiry_interval_ms. At least one every kMaxExpiryIdleMs trims the
+    // event log, and covers a clock that jumped.
+    int64_t at = std::min(planned, now + kMaxExpiryIdleMs);
+    at = std::max(at, last_pass + opt_.expiry_interval_ms);
+    if (at > now) {
+      const bool earlier = worker_cv_.wait_for(l, std::chrono::milliseconds(at - now), [&] {
+        return stopping_ || next_expiry_ms_.load() < planned;
+      });
+      if (stopping_) break;
+      if (earlier) continue;  // plan again for the earlier key
+    }
     l.unlock();
-    (void)ExpireDue();  // errors are retried on the next tick
-    (void)FlushWal();   // no caller follows the worker's writes
+    if (!ExpireDue().ok()) NoteExpiry(0);  // try again after expiry_interval_ms
+    (void)FlushWal();                      // no caller follows the worker's writes
     l.lock();
+    last_pass = clock_->NowMs();
   }
+}
+
+void Store::Impl::NoteExpiry(int64_t at) {
+  if (at >= next_expiry_ms_.load()) return;
+  {
+    std::lock_guard<std::mutex> l(worker_mu_);
+    if (at >= next_expiry_ms_.load()) return;
+    next_expiry_ms_.store(at);
+  }
+  worker_cv_.notify_one();
+}
+
+Result<int64_t> Store::Impl::FirstExpiry() const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), expiry_));
+  it->SeekToFirst();
+  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the expiry index");
+  if (!it->Valid() || it->key().size() < 8) return kNoExpiry;
+  return static_cast<int64_t>(DecodeBigEndian64(it->key().data()));
 }
 
 // ---------------------------------------------------------------- usage
@@ -737,6 +796,7 @@ Result<WriteResult> Store::Impl::Apply(std::string_view ns, std::string_view key
     cache_.Erase(hash, dkey);
   } else {
     cache_.Put(hash, dkey, encoded);
+    if (p.mutation.record.expire_at_ms > 0) NoteExpiry(p.mutation.record.expire_at_ms);
   }
   if (p.expired) expired_total_.fetch_add(1, std::memory_order_relaxed);
   return result;
@@ -856,6 +916,10 @@ Result<std::vector<Status>> Store::Impl::PutMany(std::string_view ns,
     return s;
   }
   expired_total_.fetch_add(expired, std::memory_order_relaxed);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Mutation& m = plans[i].mutation;
+    if (outcome[i].ok() && !m.erase && m.record.expire_at_ms > 0) NoteExpiry(m.record.expire_at_ms);
+  }
   return outcome;
 }
 
@@ -1049,6 +1113,12 @@ Result<uint64_t> Store::Impl::Clear(std::string_view ns, std::string_view prefix
 
 Result<uint64_t> Store::Impl::ExpireDue() {
   std::lock_guard<std::mutex> one_at_a_time(expire_mu_);
+  {
+    // From here on, writes that add an expiry lower this again; what the
+    // pass leaves in the index is added at its end.
+    std::lock_guard<std::mutex> l(worker_mu_);
+    next_expiry_ms_.store(kNoExpiry);
+  }
   uint64_t expired = 0;
   const int64_t now = clock_->NowMs();
   std::string upper;
@@ -1120,6 +1190,9 @@ Result<uint64_t> Store::Impl::ExpireDue() {
     }
   }
   if (Status s = TrimEvents(now); !s.ok()) return s;
+  Result<int64_t> first = FirstExpiry();
+  // On an error, a pass again soon (expiry_interval_ms) rather than never.
+  NoteExpiry(first.ok() ? *first : 0);
   return expired;
 }
 
@@ -1489,9 +1562,11 @@ Result<std::vector<Event>> Store::ReadEvents(uint64_t after, size_t limit) const
   return impl_->ReadEvents(after, limit);
 }
 uint64_t Store::CommittedRevision() const { return impl_->revisions().Committed(); }
-uint64_t Store::WaitForRevision(uint64_t after, int64_t timeout_ms) const {
-  return impl_->revisions().WaitAbove(after, timeout_ms);
+uint64_t Store::WaitForRevision(uint64_t after, int64_t timeout_ms,
+                                const std::function<bool()>& cancel) const {
+  return impl_->revisions().WaitAbove(after, timeout_ms, cancel);
 }
+void Store::WakeRevisionWaiters() const { impl_->revisions().WakeWaiters(); }
 uint64_t Store::EventFloor() const { return impl_->event_floor(); }
 Result<uint64_t> Store::ExpireDue() {
   Result<uint64_t> expired = impl_->ExpireDue();
@@ -1502,7 +1577,9 @@ Status Store::FlushWal() { return impl_->FlushWal(); }
 bool Store::WalFlushNeeded() const { return impl_->WalFlushNeeded(); }
 Status Store::PutWebhook(std::string_view ns, std::string_view id, std::string_view definition,
                          bool create) {
-  return impl_->PutWebhook(ns, id, definition, create);
+  Status s = impl_->PutWebhook(ns, id, definition, create);
+  if (s.ok()) impl_->WebhooksChanged();
+  return s;
 }
 Result<StoredWebhook> Store::GetWebhook(std::string_view ns, std::string_view id) const {
   return impl_->GetWebhook(ns, id);
@@ -1511,7 +1588,12 @@ Result<std::vector<StoredWebhook>> Store::ListWebhooks(std::string_view ns) cons
   return impl_->ListWebhooks(ns);
 }
 Status Store::DeleteWebhook(std::string_view ns, std::string_view id) {
-  return impl_->DeleteWebhook(ns, id);
+  Status s = impl_->DeleteWebhook(ns, id);
+  if (s.ok()) impl_->WebhooksChanged();
+  return s;
+}
+void Store::SetWebhooksListener(std::function<void()> listener) {
+  impl_->SetWebhooksListener(std::move(listener));
 }
 Status Store::SaveWebhookProgress(std::string_view ns, std::string_view id,
                                   const WebhookProgress& progress) {

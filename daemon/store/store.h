@@ -86,8 +86,11 @@ struct StoreOptions {
   int64_t webhook_backlog_ms = int64_t{7} * 24 * 3600 * 1000;
   // Default: the system clock.
   std::shared_ptr<const Clock> clock;
-  // Run ExpireDue() in a background thread every expiry_interval_ms.
-  // Default: on, every 100 ms.
+  // Run ExpireDue() in a background thread: when the next key is due, but
+  // at most once every expiry_interval_ms (keys due close together go in one
+  // pass) and at least every 5 s (the event log's trimming). With no key due
+  // the thread sleeps: an idle kvd does not wake up to poll.
+  // Default: on, at most every 100 ms.
   bool expiry_worker = true;
   int64_t expiry_interval_ms = 100;
   // Memory for the encoded records of recently used keys, which reads and
@@ -278,8 +281,13 @@ class Store {
   // Every revision up to this one is either written or abandoned: events up
   // to it can be read without missing any.
   uint64_t CommittedRevision() const;
-  // Waits up to timeout_ms for CommittedRevision() > after; returns it.
-  uint64_t WaitForRevision(uint64_t after, int64_t timeout_ms) const;
+  // Waits up to timeout_ms for CommittedRevision() > after, or for `cancel`
+  // (when given) to turn true, checked at each WakeRevisionWaiters();
+  // returns CommittedRevision().
+  uint64_t WaitForRevision(uint64_t after, int64_t timeout_ms,
+                           const std::function<bool()>& cancel = nullptr) const;
+  // Wakes every WaitForRevision() to check its cancel condition.
+  void WakeRevisionWaiters() const;
   // Events at or below this revision have been trimmed (0: none).
   uint64_t EventFloor() const;
 
@@ -300,6 +308,11 @@ class Store {
   // NotFound (nothing written) when the webhook was deleted meanwhile.
   Status SaveWebhookProgress(std::string_view ns, std::string_view id,
                              const WebhookProgress& progress);
+  // Calls `listener` after each PutWebhook and DeleteWebhook that wrote
+  // something, on the writer's thread (keep it short), so that the webhook
+  // dispatcher learns of changes without polling. nullptr removes it; once
+  // this returns, the old listener is not running and will not be called.
+  void SetWebhooksListener(std::function<void()> listener);
 
   // Writes the write-ahead-log records of the writes that returned so far
   // to the file, and with StoreOptions::fsync syncs it (see

@@ -11,8 +11,9 @@ namespace kv::daemon::webhooks {
 namespace {
 
 constexpr size_t kEventBatch = 256;
-// How long a worker with nothing to do waits for a new revision.
-constexpr int64_t kIdleWaitMs = 250;
+// How long a worker with nothing to do waits for a new revision (Stop and
+// a deleted webhook wake it sooner): an idle kvd does not poll.
+constexpr int64_t kIdleWaitMs = 30'000;
 // Progress over events a webhook does not match is saved at most this often.
 constexpr int64_t kSkipSaveMs = 1000;
 
@@ -64,10 +65,18 @@ Dispatcher::Dispatcher(store::Store& store, DispatcherOptions options)
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
+  store_.SetWebhooksListener([this] {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      changed_ = true;
+    }
+    cv_.notify_all();
+  });
   watcher_ = std::thread([this] { WatchLoop(); });
 }
 
 void Dispatcher::Stop() {
+  store_.SetWebhooksListener(nullptr);
   {
     std::lock_guard<std::mutex> l(mu_);
     stopping_ = true;
@@ -79,6 +88,7 @@ void Dispatcher::Stop() {
     std::lock_guard<std::mutex> l(w->mu);
     w->cv.notify_all();
   }
+  store_.WakeRevisionWaiters();  // the idle ones wait for events
   for (auto& [key, w] : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
@@ -88,10 +98,12 @@ void Dispatcher::Stop() {
 void Dispatcher::WatchLoop() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
+    changed_ = false;  // a change from here on brings another Reconcile
     l.unlock();
     Reconcile();
     l.lock();
-    cv_.wait_for(l, std::chrono::milliseconds(options_.poll_ms), [&] { return stopping_; });
+    cv_.wait_for(l, std::chrono::milliseconds(options_.poll_ms),
+                 [&] { return stopping_ || changed_; });
   }
 }
 
@@ -119,6 +131,7 @@ void Dispatcher::Reconcile() {
       std::lock_guard<std::mutex> l(w->mu);
       w->cv.notify_all();
     }
+    store_.WakeRevisionWaiters();
     if (w->thread.joinable()) w->thread.join();
   }
   for (const auto& [key, stored] : present) {
@@ -181,7 +194,10 @@ void Dispatcher::RunWorker(Worker& w) {
         unsaved = true;
       }
       if (unsaved && NowMs() - saved_ms >= kSkipSaveMs && !save()) return;
-      store_.WaitForRevision(progress.cursor, kIdleWaitMs);
+      // Progress not saved yet is saved within kSkipSaveMs (kv webhook ls
+      // shows the lag).
+      store_.WaitForRevision(progress.cursor, unsaved ? kSkipSaveMs : kIdleWaitMs,
+                             [&w] { return w.stop.load(); });
       continue;
     }
     Result<store::StoredWebhook> stored = store_.GetWebhook(w.ns, w.id);

@@ -16,9 +16,10 @@
 // cursor too, saved at most once a second. Attempts, the last status and
 // error are saved with the cursor, so `kv webhook ls` can show them.
 //
-// Webhooks are found by polling the store every poll_ms: new ones get a
-// worker, changed ones are picked up by theirs at the next attempt, deleted
-// ones lose their worker.
+// The store tells the dispatcher when webhooks are added, changed or
+// deleted (Store::SetWebhooksListener), and it checks every poll_ms as well:
+// new ones get a worker, changed ones are picked up by theirs at the next
+// attempt, deleted ones lose their worker. An idle kvd does not poll.
 //
 // Thread-safety: Start and Stop from one thread. Ownership: the store must
 // outlive the Dispatcher.
@@ -43,9 +44,9 @@ struct DispatcherOptions {
   // Backoff between attempts at one event. Default: 1 s doubling up to 5 min.
   int64_t retry_min_ms = 1000;
   int64_t retry_max_ms = 5 * 60 * 1000;
-  // How often the store is checked for new, changed and deleted webhooks.
-  // Default: 200 ms.
-  int64_t poll_ms = 200;
+  // How often the store is checked for new, changed and deleted webhooks
+  // besides its notices. Default: 60 s.
+  int64_t poll_ms = 60'000;
 };
 
 class Dispatcher {
@@ -81,6 +82,7 @@ class Dispatcher {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  bool changed_ = false;  // the store said webhooks changed since the last Reconcile
   std::thread watcher_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;  // store ns '\0' id -> worker
 };

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -342,6 +343,67 @@ TEST_CASE("kvd runs an I/O thread per two CPUs it may use, and says how many", "
   if (cpus >= 4) CHECK(IoThreadsOnCpus(kvd, dir, 4, {"KVD_IO_THREADS="}) == "2 I/O threads)");
   // The hidden --io-threads and its twin set it.
   CHECK(IoThreadsOnCpus(kvd, dir, 1, {"KVD_IO_THREADS=3"}) == "3 I/O threads)");
+}
+
+// Voluntary context switches of every thread of `pid`: how often it woke up.
+long Wakeups(pid_t pid) {
+  long total = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) +
+                                                              "/task")) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) total += std::stol(line.substr(24));
+    }
+  }
+  return total;
+}
+
+TEST_CASE("an idle kvd sleeps, with a webhook and a watch open, and wakes for a change", "[e2e]") {
+  // A daemon left running on a laptop should not wake up to poll: before,
+  // the expiry worker, the webhook dispatcher, each webhook and each watch
+  // woke 4 to 10 times a second (about 190 wake-ups in 10 s like this).
+  TempDir dir("kvd-e2e");
+  KvdProcess kvd;
+  REQUIRE(kvd.Start(BaseArgs(dir)));
+  RawConnection hook;
+  REQUIRE(hook.ConnectUnix(kvd.unix_socket()));
+  const std::string def = R"({"key":"*","event":"create","endpoint":"http://127.0.0.1:9/x"})";
+  hook.Send("POST /webhooks HTTP/1.1\r\nHost: kvd\r\nContent-Type: application/json\r\n"
+            "Content-Length: " + std::to_string(def.size()) + "\r\n\r\n" + def);
+  auto made = hook.ReadResponse();
+  REQUIRE(made);
+  REQUIRE(made->status == 201);
+  RawConnection watch;
+  REQUIRE(watch.ConnectUnix(kvd.unix_socket()));
+  watch.Send("GET /v1/watch HTTP/1.1\r\nHost: kvd\r\n\r\n");
+  REQUIRE(watch.ReadHead());
+  std::this_thread::sleep_for(500ms);  // the webhook's worker starts and settles
+
+  const long before = Wakeups(kvd.pid());
+  std::this_thread::sleep_for(3s);
+  const long woke = Wakeups(kvd.pid()) - before;
+  INFO("kvd woke " << woke << " times in 3 s");
+  CHECK(woke < 10);  // the expiry worker's pass every 5 s, and some slack
+
+  // Asleep, not stuck: a write reaches the watch at once.
+  auto put = Put(kvd.unix_socket(), "/v1/kv/woken", "yes");
+  REQUIRE(put);
+  CHECK(put->status == 201);
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (watch.buffer().find("\"woken\"") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    watch.Fill(200ms);
+  }
+  CHECK(watch.buffer().find("\"woken\"") != std::string::npos);
+
+  // And a client that leaves an idle watch ends its stream at once, so
+  // SIGTERM does not wait for it.
+  watch.Close();
+  REQUIRE(kvd.Signal(SIGTERM));
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(kvd.Wait(10s) == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < 3s);
 }
 
 TEST_CASE("SIGHUP reopens the log file", "[e2e]") {

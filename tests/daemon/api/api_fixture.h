@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -131,7 +133,16 @@ class CollectingWriter : public StreamWriter {
     return !Closed();
   }
   bool Closed() const override { return Lines().size() >= max_lines_ || closed_; }
-  void Close() { closed_ = true; }
+  void SetOnClosed(std::function<void()> on_closed) override {
+    std::lock_guard<std::mutex> l(mu_);
+    on_closed_ = std::move(on_closed);
+  }
+  // As the server does when the client leaves.
+  void Close() {
+    closed_ = true;
+    std::lock_guard<std::mutex> l(mu_);
+    if (on_closed_) on_closed_();
+  }
   std::vector<Json> Lines() const {
     std::vector<Json> out;
     size_t start = 0;
@@ -149,6 +160,8 @@ class CollectingWriter : public StreamWriter {
   size_t max_lines_;
   std::string data_;
   std::atomic<bool> closed_{false};
+  std::mutex mu_;
+  std::function<void()> on_closed_;  // guarded by mu_
 };
 
 }  // namespace kv::daemon::testing
