@@ -29,7 +29,6 @@ using json = nlohmann::ordered_json;
 
 constexpr char kOctetStream[] = "application/octet-stream";
 constexpr char kJsonType[] = "application/json";
-// How long a watch stream waits for a change before checking its client.
 // How long an idle watch sleeps between checks that its client is still
 // there; the server wakes it at once when the client leaves.
 constexpr int64_t kWatchIdleMs = 30'000;
