@@ -1361,9 +1361,17 @@ class Server::Impl {
       };
       bool clean;
       {
+        const auto drain = std::chrono::milliseconds(state_->options.drain_timeout_ms);
         std::unique_lock<std::mutex> lock(state_->mu);
-        clean = state_->cv.wait_for(lock, std::chrono::milliseconds(state_->options.drain_timeout_ms),
-                                    all_done);
+        clean = state_->cv.wait_for(lock, drain, all_done);
+        if (!clean && state_->deferred > 0) {
+          // Deferred work (a backup) cannot be stopped halfway: let it end,
+          // however long it takes, and its client have the answer.
+          logging::Info("waiting for " + std::to_string(state_->deferred) +
+                        " request(s) still running (a backup) before stopping");
+          state_->cv.wait(lock, [&] { return state_->deferred == 0; });
+          clean = state_->cv.wait_for(lock, drain, all_done);
+        }
       }
       if (!clean) {
         size_t open;
@@ -1390,13 +1398,8 @@ class Server::Impl {
         result = Status::Timeout("a streaming response did not stop");
         logging::Error("a streaming response did not stop within 5 s of shutdown");
       }
-      // Deferred work (a backup) cannot be stopped halfway, and it uses the
-      // handler: wait for it, however long it takes.
-      if (state_->deferred > 0) {
-        logging::Info("waiting for " + std::to_string(state_->deferred) +
-                      " request(s) still running (a backup) before stopping");
-        state_->cv.wait(lock, [&] { return state_->deferred == 0; });
-      }
+      // Deferred work started after the wait above uses the handler too.
+      state_->cv.wait(lock, [&] { return state_->deferred == 0; });
     }
     RemoveSocketFile();
     return result;

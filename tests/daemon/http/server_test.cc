@@ -494,6 +494,12 @@ TEST_CASE("shutdown waits for deferred work, past the drain deadline", "[http]")
   // Shutdown returned only once the work had: the handler may go now.
   CHECK(f.handler.deferred_done);
   releaser.get();
+  // And its client got the answer, not a connection closed under it.
+  auto r = slow.ReadResponse();
+  REQUIRE(r);
+  CHECK(r->status == 201);
+  CHECK(r->body == "deferred done");
+  CHECK(r->Header("Connection") == "close");
 }
 
 TEST_CASE("a body over the limit gets 413 before it is read", "[http]") {
