@@ -27,16 +27,7 @@ std::string ReplaceInvalidUtf8(std::string_view s) {
   std::string out;
   size_t i = 0;
   while (i < s.size()) {
-    size_t len = 1;
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0xF0) {
-      len = 4;
-    } else if (c >= 0xE0) {
-      len = 3;
-    } else if (c >= 0xC0) {
-      len = 2;
-    }
-    if (c < 0x80 || (i + len <= s.size() && IsValidUtf8(s.substr(i, len)))) {
+    if (const size_t len = Utf8SequenceAt(s, i); len > 0) {
       out.append(s.substr(i, len));
       i += len;
     } else {

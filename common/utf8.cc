@@ -49,4 +49,11 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
+size_t Utf8SequenceAt(std::string_view s, size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  return len == 1 || IsValidUtf8(s.substr(i, len)) ? len : 0;
+}
+
 }  // namespace kv

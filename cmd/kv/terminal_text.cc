@@ -7,14 +7,6 @@
 namespace kv::cli {
 namespace {
 
-// The length of the well-formed UTF-8 sequence at s[i], or 0.
-size_t SequenceAt(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  return len == 1 || IsValidUtf8(s.substr(i, len)) ? len : 0;
-}
-
 bool IsC0OrDel(unsigned char c) { return c < 0x20 || c == 0x7F; }
 
 // U+0080..U+009F, encoded as C2 80..C2 9F.
@@ -34,7 +26,7 @@ void AppendHex(std::string& out, const char* format, unsigned value) {
 // spaces.
 void AppendEscaped(std::string& out, std::string_view s, bool quoting) {
   for (size_t i = 0; i < s.size();) {
-    const size_t len = SequenceAt(s, i);
+    const size_t len = Utf8SequenceAt(s, i);
     const auto c = static_cast<unsigned char>(s[i]);
     if (len == 0) {
       AppendHex(out, "\\x%02x", c);
@@ -67,7 +59,7 @@ void AppendEscaped(std::string& out, std::string_view s, bool quoting) {
 
 bool ShowsAsIs(std::string_view s, bool lines) {
   for (size_t i = 0; i < s.size();) {
-    const size_t len = SequenceAt(s, i);
+    const size_t len = Utf8SequenceAt(s, i);
     if (len == 0 || IsC1(s, i, len)) return false;
     const auto c = static_cast<unsigned char>(s[i]);
     if (len == 1 && IsC0OrDel(c)) {
