@@ -1053,6 +1053,12 @@ TEST_CASE("kv daemon backup: a data directory another kvd starts on", "[e2e]") {
   CHECK(again.err == "kv: " + backup + " exists: back up into a new directory\n");
   CHECK(w.Kv({"daemon", "backup", w.dir().Sub("no/parent")}).code == 2);
   CHECK(w.Kv({"--url", w.tcp_url(), "daemon", "backup", w.dir().Sub("b2")}).code == 2);
+  // kv waits for the copy however long it takes: --timeout bounds the
+  // requests of other commands, and kvd answers a backup when it is done.
+  KvResult patient = w.Kv({"--timeout", "1ms", "daemon", "backup", w.dir().Sub("b3")});
+  INFO(patient.err);
+  CHECK(patient.code == 0);
+  CHECK(std::filesystem::exists(w.dir().Sub("b3/db/CURRENT")));
 
   KvdProcess restored{KVD_PATH};
   const std::string socket = w.dir().Sub("restored.sock");
